@@ -1,0 +1,182 @@
+import { z } from 'zod';
+import cron from 'node-cron';
+import { ConfigError } from '../util/errors.js';
+
+/** The validated configuration (SPEC §3). Built once, at the edge, by `readConfig`. */
+export interface Config {
+  slack: {
+    botToken: string | undefined;
+    signingSecret: string | undefined;
+    appToken: string | undefined;
+    apiUrl: string | undefined;
+  };
+  port: number;
+  regions: string[];
+  pollIntervalSeconds: number;
+  lookbackMinutes: number;
+  backfillHours: number;
+  longRunningMinutes: number;
+  digest: { channel: string | undefined; cron: string; timezone: string };
+  alertChannel: string | undefined;
+  allowedChannelIds: string[] | undefined;
+  allowedUserIds: string[] | undefined;
+  databasePath: string;
+  retentionDays: number;
+  dpuHourPriceUsd: number;
+  /** SHOW_CALLER_DETAILS: put source IPs and access-key IDs in Slack messages. Off by default. */
+  showCallerDetails: boolean;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+/** Variables whose values must never appear in output, even in error messages. */
+export const SECRET_VARIABLES = ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'] as const;
+
+const blankToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
+
+const integer = (min: number, max: number, dflt: number) =>
+  z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .regex(/^\d+$/, `must be a whole number from ${min} to ${max}`)
+      .transform(Number)
+      .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`))
+      .default(dflt),
+  );
+
+const idList = (pattern: RegExp, what: string) =>
+  z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+      .pipe(z.array(z.string().regex(pattern, `must be a comma-separated list of ${what}`)))
+      .optional(),
+  );
+
+const channelId = z.preprocess(
+  blankToUndefined,
+  z.string().regex(/^[CGD][A-Z0-9]{6,}$/, 'must be a Slack channel ID such as C0123456789 (not a #name)').optional(),
+);
+
+const secret = (prefix: RegExp, what: string) =>
+  z.preprocess(blankToUndefined, z.string().regex(prefix, `must be ${what}`).optional());
+
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+
+const schema = z.object({
+  SLACK_BOT_TOKEN: secret(/^xoxb-/, 'a bot token starting with xoxb-'),
+  SLACK_SIGNING_SECRET: secret(/^[A-Za-z0-9]{16,}$/, 'the app signing secret (letters and digits)'),
+  SLACK_APP_TOKEN: secret(/^xapp-/, 'an app-level token starting with xapp-'),
+  SLACK_API_URL: z.preprocess(blankToUndefined, z.url('must be a URL such as https://slack.com/api/').optional()),
+  PORT: integer(1, 65535, 3000),
+  AWS_REGIONS: z.preprocess(blankToUndefined, z.string().optional()),
+  AWS_REGION: z.preprocess(blankToUndefined, z.string().optional()),
+  POLL_INTERVAL_SECONDS: integer(1, 86_400, 60),
+  LOOKBACK_MINUTES: integer(0, 1440, 20),
+  BACKFILL_HOURS: integer(0, 2160, 24),
+  LONG_RUNNING_MINUTES: integer(1, 10_080, 30),
+  DIGEST_CHANNEL: channelId,
+  DIGEST_CRON: z.preprocess(
+    blankToUndefined,
+    z.string().refine((s) => cron.validate(s), 'must be a cron expression such as "0 9 * * *"').default('0 9 * * *'),
+  ),
+  DIGEST_TIMEZONE: z.preprocess(
+    blankToUndefined,
+    z.string().refine(isTimeZone, 'must be an IANA time zone such as Europe/Berlin or UTC').default('UTC'),
+  ),
+  ALERT_CHANNEL: channelId,
+  ALLOWED_CHANNEL_IDS: idList(/^[CGD][A-Z0-9]+$/, 'Slack channel IDs'),
+  ALLOWED_USER_IDS: idList(/^[UW][A-Z0-9]+$/, 'Slack user IDs'),
+  DATABASE_PATH: z.preprocess(blankToUndefined, z.string().default('./data/athena-session-bot.sqlite')),
+  RETENTION_DAYS: integer(1, 3650, 90),
+  DPU_HOUR_PRICE_USD: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .regex(/^\d+(\.\d+)?$/, 'must be a non-negative number such as 0.35')
+      .transform(Number)
+      .default(0.35),
+  ),
+  SHOW_CALLER_DETAILS: z.preprocess(
+    blankToUndefined,
+    z.enum(['true', 'false', '1', '0'], 'must be true or false').default('false').transform((v) => v === 'true' || v === '1'),
+  ),
+  LOG_LEVEL: z.preprocess(
+    blankToUndefined,
+    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'must be one of fatal, error, warn, info, debug, trace, silent').default('info'),
+  ),
+});
+
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Reads and validates the configuration from an environment object. Pure: no I/O, no
+ * process access, so tests call it with plain objects. Throws ConfigError naming the
+ * first bad variable; the message never includes a secret's value.
+ */
+export function readConfig(env: Record<string, string | undefined>): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const variable = String(issue.path[0] ?? 'configuration');
+    const isSecret = (SECRET_VARIABLES as readonly string[]).includes(variable);
+    const got = env[variable];
+    const shown = isSecret || got === undefined ? '' : ` (got ${JSON.stringify(got.length > 60 ? got.slice(0, 60) + '…' : got)})`;
+    throw new ConfigError(variable, issue.message + shown);
+  }
+  const e = parsed.data;
+  const regionSource = e.AWS_REGIONS ? 'AWS_REGIONS' : 'AWS_REGION';
+  const regions = (e.AWS_REGIONS ?? e.AWS_REGION ?? '')
+    .split(',')
+    .map((r) => r.trim())
+    .filter(Boolean);
+  for (const r of regions) {
+    if (!REGION.test(r)) throw new ConfigError(regionSource, `"${r}" is not an AWS region such as us-east-1`);
+  }
+  return {
+    slack: { botToken: e.SLACK_BOT_TOKEN, signingSecret: e.SLACK_SIGNING_SECRET, appToken: e.SLACK_APP_TOKEN, apiUrl: e.SLACK_API_URL },
+    port: e.PORT,
+    regions: [...new Set(regions)],
+    pollIntervalSeconds: e.POLL_INTERVAL_SECONDS,
+    lookbackMinutes: e.LOOKBACK_MINUTES,
+    backfillHours: e.BACKFILL_HOURS,
+    longRunningMinutes: e.LONG_RUNNING_MINUTES,
+    digest: { channel: e.DIGEST_CHANNEL, cron: e.DIGEST_CRON, timezone: e.DIGEST_TIMEZONE },
+    alertChannel: e.ALERT_CHANNEL,
+    allowedChannelIds: e.ALLOWED_CHANNEL_IDS,
+    allowedUserIds: e.ALLOWED_USER_IDS,
+    databasePath: e.DATABASE_PATH,
+    retentionDays: e.RETENTION_DAYS,
+    dpuHourPriceUsd: e.DPU_HOUR_PRICE_USD,
+    showCallerDetails: e.SHOW_CALLER_DETAILS,
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+/** What each command needs beyond the defaults; checked after `readConfig`. */
+export type Requirement = 'regions' | 'slack-http-or-socket' | 'slack-token' | 'digest-channel';
+
+export function requireConfig(config: Config, needs: Requirement[]): void {
+  for (const need of needs) {
+    if (need === 'regions' && config.regions.length === 0) {
+      throw new ConfigError('AWS_REGIONS', 'is required (or AWS_REGION): the regions to watch, e.g. us-east-1,eu-west-1');
+    }
+    if ((need === 'slack-token' || need === 'slack-http-or-socket') && !config.slack.botToken) {
+      throw new ConfigError('SLACK_BOT_TOKEN', 'is required: the bot token (xoxb-…) from the Slack app settings');
+    }
+    if (need === 'slack-http-or-socket' && !config.slack.appToken && !config.slack.signingSecret) {
+      throw new ConfigError('SLACK_SIGNING_SECRET', 'is required in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)');
+    }
+    if (need === 'digest-channel' && !config.digest.channel) {
+      throw new ConfigError('DIGEST_CHANNEL', 'is required to post the digest: the channel ID, e.g. C0123456789');
+    }
+  }
+}

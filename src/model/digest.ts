@@ -1,0 +1,177 @@
+import type { NotebookEvent } from '../records/types.js';
+import type { CalculationView, SessionView } from './types.js';
+
+export interface DigestInput {
+  date: string;
+  timezone: string;
+  start: number;
+  end: number;
+  /** When the digest is made: open calculations run up to here. */
+  now: number;
+  /** Every record with start <= eventTime < end. */
+  dayEvents: readonly NotebookEvent[];
+  /** Folded views of every session that may have started or ended in the day. */
+  sessions: readonly SessionView[];
+  dpuHourPriceUsd: number;
+}
+
+export interface Tally {
+  sessionsStarted: number;
+  calculationsStarted: number;
+  dpuHours: number;
+  failedCalls: number;
+}
+
+export interface NotebookImport {
+  notebookId: string | null;
+  name: string | null;
+  workgroup: string | null;
+  principal: string;
+  at: number;
+}
+
+export interface LongRunning {
+  calculationId: string;
+  sessionId: string;
+  minutes: number;
+  confirmed: boolean;
+  open: boolean;
+  owner: string | null;
+  workgroup: string | null;
+}
+
+export interface Digest {
+  date: string;
+  timezone: string;
+  sessionsStarted: number;
+  sessionsEnded: number;
+  sessionHours: number;
+  notebookImports: NotebookImport[];
+  notebooksCreated: number;
+  calculationsStarted: number;
+  longRunningCalculations: LongRunning[];
+  failedCalls: number;
+  failedCallsByCode: Record<string, number>;
+  dpuHours: number;
+  dpuHoursIsUpperBound: boolean;
+  estimatedCostUsd: number;
+  byUser: Record<string, Tally>;
+  byWorkgroup: Record<string, Tally>;
+  generatedAt: number;
+}
+
+const inDay = (t: number | null, d: DigestInput) => t !== null && t >= d.start && t < d.end;
+
+function tally(map: Record<string, Tally>, key: string): Tally {
+  return (map[key] ??= { sessionsStarted: 0, calculationsStarted: 0, dpuHours: 0, failedCalls: 0 });
+}
+
+/**
+ * The digest of one day (SPEC §2, §4). A session and a calculation belong to the day they
+ * started; DPU use is that of the sessions started that day, measured where Athena gave it
+ * and otherwise an upper bound, which the digest says.
+ */
+export function buildDigest(d: DigestInput): Digest {
+  const byUser: Record<string, Tally> = {};
+  const byWorkgroup: Record<string, Tally> = {};
+  const seen = new Set<string>();
+  let sessionsStarted = 0;
+  let sessionsEnded = 0;
+  let sessionMs = 0;
+  let dpuHours = 0;
+  let upperBound = false;
+  let calculationsStarted = 0;
+  const longRunning: LongRunning[] = [];
+
+  for (const s of d.sessions) {
+    if (seen.has(s.sessionId)) continue;
+    seen.add(s.sessionId);
+    if (inDay(s.endedAt, d)) sessionsEnded++;
+    const user = s.owner ?? 'unknown';
+    const wg = s.workgroup ?? 'unknown';
+    if (inDay(s.startedAt, d)) {
+      sessionsStarted++;
+      sessionMs += Math.max(0, Math.min(s.endedAt ?? d.now, d.now) - s.startedAt!);
+      tally(byUser, user).sessionsStarted++;
+      tally(byWorkgroup, wg).sessionsStarted++;
+      if (s.dpuHours !== null) {
+        dpuHours += s.dpuHours;
+        tally(byUser, user).dpuHours += s.dpuHours;
+        tally(byWorkgroup, wg).dpuHours += s.dpuHours;
+        if (s.dpuHoursKind === 'upper-bound') upperBound = true;
+      }
+    }
+    for (const c of s.calculations) {
+      if (!inDay(c.startedAt, d)) continue;
+      calculationsStarted++;
+      tally(byUser, user).calculationsStarted++;
+      tally(byWorkgroup, wg).calculationsStarted++;
+      const minutes = runMinutesAt(c, d.now);
+      if (c.longRunning) {
+        longRunning.push({
+          calculationId: c.calculationId,
+          sessionId: s.sessionId,
+          minutes,
+          confirmed: c.confirmed,
+          open: c.endedAt === null,
+          owner: s.owner,
+          workgroup: s.workgroup,
+        });
+      }
+    }
+  }
+
+  const notebookImports: NotebookImport[] = [];
+  let notebooksCreated = 0;
+  let failedCalls = 0;
+  const failedCallsByCode: Record<string, number> = {};
+  const owners = new Map(d.sessions.map((s) => [s.sessionId, s] as const));
+  const seenEvents = new Set<string>();
+  for (const e of d.dayEvents) {
+    if (seenEvents.has(e.eventId)) continue;
+    seenEvents.add(e.eventId);
+    if (e.errorCode !== null) {
+      failedCalls++;
+      failedCallsByCode[e.errorCode] = (failedCallsByCode[e.errorCode] ?? 0) + 1;
+      const session = e.sessionId ? owners.get(e.sessionId) : undefined;
+      tally(byUser, session?.owner ?? e.principal).failedCalls++;
+      tally(byWorkgroup, e.workgroup ?? session?.workgroup ?? 'unknown').failedCalls++;
+      continue;
+    }
+    if (e.eventName === 'ImportNotebook') {
+      notebookImports.push({ notebookId: e.notebookId, name: e.detail.notebookName ?? null, workgroup: e.workgroup, principal: e.principal, at: e.eventTime });
+    } else if (e.eventName === 'CreateNotebook') {
+      notebooksCreated++;
+    }
+  }
+
+  longRunning.sort((a, b) => b.minutes - a.minutes || a.calculationId.localeCompare(b.calculationId));
+  notebookImports.sort((a, b) => a.at - b.at);
+  return {
+    date: d.date,
+    timezone: d.timezone,
+    sessionsStarted,
+    sessionsEnded,
+    sessionHours: sessionMs / 3_600_000,
+    notebookImports,
+    notebooksCreated,
+    calculationsStarted,
+    longRunningCalculations: longRunning,
+    failedCalls,
+    failedCallsByCode: sortedRecord(failedCallsByCode),
+    dpuHours,
+    dpuHoursIsUpperBound: upperBound,
+    estimatedCostUsd: dpuHours * d.dpuHourPriceUsd,
+    byUser: sortedRecord(byUser),
+    byWorkgroup: sortedRecord(byWorkgroup),
+    generatedAt: d.now,
+  };
+}
+
+function runMinutesAt(c: CalculationView, now: number): number {
+  return Math.round(Math.max(0, (c.endedAt ?? now) - c.startedAt) / 60_000);
+}
+
+function sortedRecord<T>(r: Record<string, T>): Record<string, T> {
+  return Object.fromEntries(Object.entries(r).sort(([a], [b]) => a.localeCompare(b)));
+}

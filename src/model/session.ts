@@ -1,0 +1,243 @@
+import type { NotebookEvent } from '../records/types.js';
+import { HOUR, MINUTE } from '../util/clock.js';
+import {
+  TERMINAL_CALCULATION_STATES,
+  TERMINAL_SESSION_STATES,
+  type AthenaCalculationFacts,
+  type CalculationView,
+  type EnrichmentLookup,
+  type FailedCall,
+  type ModelOptions,
+  type NotebookActivity,
+  type SessionView,
+  type TimelineEntry,
+} from './types.js';
+
+/** Athena's default session idle timeout, used when no StartSession record says otherwise. */
+export const DEFAULT_IDLE_TIMEOUT_MINUTES = 20;
+
+const ACTIVE_CALCULATION_STATES: ReadonlySet<string> = new Set(['CREATING', 'CREATED', 'QUEUED', 'RUNNING', 'CANCELING']);
+
+/** Sorts by time then eventID and drops repeats: the fold must not depend on input order. */
+export function canonicalOrder(events: readonly NotebookEvent[]): NotebookEvent[] {
+  const byId = new Map<string, NotebookEvent>();
+  for (const e of events) if (!byId.has(e.eventId)) byId.set(e.eventId, e);
+  return [...byId.values()].sort((a, b) => a.eventTime - b.eventTime || (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0));
+}
+
+const succeeded = (e: NotebookEvent) => e.errorCode === null;
+
+/**
+ * Folds every record known for one session into its view (SPEC §2). Pure: the same
+ * records, in any order and with any repeats, and the same enrichment give the same view.
+ * Returns undefined when nothing at all is known of the session.
+ */
+export function foldSession(
+  sessionId: string,
+  input: readonly NotebookEvent[],
+  enrichment: EnrichmentLookup,
+  opts: ModelOptions,
+): SessionView | undefined {
+  const id = sessionId.toLowerCase();
+  const events = canonicalOrder(input);
+  const athena = enrichment.session(id);
+  const athenaFacts = athena?.status === 'ok' ? athena.facts : undefined;
+  if (events.length === 0 && !athenaFacts) return undefined;
+
+  const start = events.find((e) => e.eventName === 'StartSession' && succeeded(e) && e.sessionId === id);
+  const terminate = events.find((e) => e.eventName === 'TerminateSession' && succeeded(e) && e.sessionId === id);
+  const lastActivityAt = events.length ? events[events.length - 1]!.eventTime : (athenaFacts?.startedAt ?? opts.now);
+  const idleTimeoutMinutes = start?.detail.idleTimeoutMinutes ?? athenaFacts?.idleTimeoutMinutes ?? DEFAULT_IDLE_TIMEOUT_MINUTES;
+  const longRunningMs = opts.longRunningMinutes * MINUTE;
+
+  // Calculations as CloudTrail and Athena know them, before the session's end is settled.
+  const stops = new Map<string, NotebookEvent>();
+  for (const e of events) {
+    if (e.eventName === 'StopCalculationExecution' && succeeded(e) && e.calculationId && !stops.has(e.calculationId)) stops.set(e.calculationId, e);
+  }
+  const starts = events.filter((e) => e.eventName === 'StartCalculationExecution' && succeeded(e) && e.calculationId);
+  const calcFacts = new Map<string, AthenaCalculationFacts>();
+  for (const s of starts) {
+    const a = enrichment.calculation(s.calculationId!);
+    if (a?.status === 'ok') calcFacts.set(s.calculationId!, a.facts);
+  }
+  const runningConfirmed = [...calcFacts.values()].some((f) => ACTIVE_CALCULATION_STATES.has(f.state));
+
+  // Session state: Athena beats a CloudTrail record, which beats inference.
+  let state: string;
+  let stateSource: SessionView['stateSource'];
+  let endedAt: number | null = null;
+  let endReason: SessionView['endReason'] = null;
+  const startedAt = athenaFacts?.startedAt ?? start?.eventTime ?? null;
+  if (athenaFacts) {
+    state = athenaFacts.state;
+    stateSource = 'athena';
+    if (TERMINAL_SESSION_STATES.has(state)) {
+      endedAt = athenaFacts.endedAt ?? terminate?.eventTime ?? lastActivityAt;
+      endReason = 'athena';
+    }
+  } else if (terminate) {
+    state = 'TERMINATED';
+    stateSource = 'cloudtrail';
+    endedAt = terminate.eventTime;
+    endReason = 'terminated';
+  } else if (!runningConfirmed && opts.now >= lastActivityAt + idleTimeoutMinutes * MINUTE) {
+    state = 'TERMINATED';
+    stateSource = 'inferred';
+    endedAt = lastActivityAt + idleTimeoutMinutes * MINUTE;
+    endReason = 'idle-timeout';
+  } else if (start) {
+    state = 'CREATED';
+    stateSource = 'cloudtrail';
+  } else {
+    state = runningConfirmed ? 'BUSY' : 'IDLE';
+    stateSource = 'inferred';
+  }
+
+  const calculations: CalculationView[] = starts.map((s) => {
+    const calcId = s.calculationId!;
+    const facts = calcFacts.get(calcId);
+    const stop = stops.get(calcId);
+    let cState: string;
+    let cStart = s.eventTime;
+    let cEnd: number | null = null;
+    let confirmed = false;
+    let endSource: CalculationView['endSource'] = null;
+    let dpuHours: number | null = null;
+    if (facts) {
+      cState = facts.state;
+      cStart = facts.submittedAt ?? s.eventTime;
+      confirmed = true;
+      if (TERMINAL_CALCULATION_STATES.has(facts.state)) {
+        cEnd = facts.completedAt ?? stop?.eventTime ?? endedAt ?? null;
+        endSource = 'athena';
+      }
+      if (facts.dpuExecutionMillis != null) dpuHours = facts.dpuExecutionMillis / HOUR;
+    } else if (stop && stop.eventTime >= s.eventTime) {
+      cState = 'CANCELED';
+      cEnd = stop.eventTime;
+      confirmed = true;
+      endSource = 'stop-record';
+    } else if (endedAt !== null && endedAt >= s.eventTime) {
+      // The session ended, so the calculation did too, at the latest then: an upper bound only.
+      cState = endReason === 'idle-timeout' ? 'COMPLETED' : 'CANCELED';
+      cEnd = endReason === 'idle-timeout' ? Math.max(s.eventTime, endedAt - idleTimeoutMinutes * MINUTE) : endedAt;
+      endSource = endReason === 'terminated' ? 'session-terminated' : 'session-ended';
+    } else {
+      cState = s.detail.state ?? 'CREATING';
+    }
+    const runMs = Math.max(0, (cEnd ?? opts.now) - cStart);
+    return {
+      calculationId: calcId,
+      sessionId: id,
+      startedAt: cStart,
+      endedAt: cEnd,
+      state: cState,
+      confirmed,
+      endSource,
+      runMs,
+      longRunning: runMs >= longRunningMs,
+      dpuHours,
+    };
+  });
+
+  const notebooksById = new Map<string, NotebookActivity>();
+  for (const e of events) {
+    if (!e.notebookId) continue;
+    let n = notebooksById.get(e.notebookId);
+    if (!n) notebooksById.set(e.notebookId, (n = { notebookId: e.notebookId, calls: {} }));
+    n.calls[e.eventName] = (n.calls[e.eventName] ?? 0) + 1;
+  }
+
+  const failedCalls: FailedCall[] = events
+    .filter((e) => e.errorCode !== null)
+    .map((e) => ({
+      eventName: e.eventName,
+      errorCode: e.errorCode!,
+      eventTime: e.eventTime,
+      principal: e.principal,
+      sessionId: e.sessionId,
+      ...(e.detail.errorMessage ? { errorMessage: e.detail.errorMessage } : {}),
+    }));
+
+  const maxConcurrentDpus = start?.detail.maxConcurrentDpus ?? athenaFacts?.maxConcurrentDpus ?? null;
+  let dpuHours: number | null = null;
+  let dpuHoursKind: SessionView['dpuHoursKind'] = 'unknown';
+  if (athenaFacts?.dpuExecutionMillis != null) {
+    dpuHours = athenaFacts.dpuExecutionMillis / HOUR;
+    dpuHoursKind = 'measured';
+  } else if (maxConcurrentDpus != null && startedAt != null) {
+    dpuHours = (maxConcurrentDpus * Math.max(0, (endedAt ?? opts.now) - startedAt)) / HOUR;
+    dpuHoursKind = 'upper-bound';
+  }
+
+  const engine: SessionView['engine'] = athenaFacts?.engineVersion?.includes('3.5') || events.some((e) => e.eventName === 'GetSessionEndpoint')
+    ? 'spark-connect'
+    : starts.length > 0 || start?.notebookId
+      ? 'pyspark'
+      : 'unknown';
+
+  const owner = start?.principal ?? null;
+  return {
+    sessionId: id,
+    region: start?.region ?? events[0]?.region ?? 'unknown',
+    state,
+    stateSource,
+    endReason,
+    owner,
+    ownerArn: start?.principalArn ?? null,
+    workgroup: start?.workgroup ?? events.find((e) => e.workgroup)?.workgroup ?? null,
+    startedAt,
+    endedAt,
+    lastActivityAt,
+    engine,
+    maxConcurrentDpus,
+    coordinatorDpuSize: start?.detail.coordinatorDpuSize ?? null,
+    defaultExecutorDpuSize: start?.detail.defaultExecutorDpuSize ?? null,
+    idleTimeoutMinutes,
+    notebookId: start?.notebookId ?? null,
+    notebookVersion: start?.detail.notebookVersion ?? null,
+    dpuHours,
+    dpuHoursKind,
+    estimatedCostUsd: dpuHours === null ? null : dpuHours * opts.dpuHourPriceUsd,
+    calculations,
+    notebooks: [...notebooksById.values()],
+    failedCalls,
+    events: events.length,
+    timeline: buildTimeline(events, endReason === 'idle-timeout' ? endedAt : null),
+  };
+}
+
+/**
+ * The calls that tell the story: every change and every failure, with runs of the same
+ * call (notebook autosaves) collapsed. Read-only polling is counted in `events`, not shown.
+ */
+function buildTimeline(events: readonly NotebookEvent[], inferredEnd: number | null): TimelineEntry[] {
+  const out: TimelineEntry[] = [];
+  for (const e of events) {
+    const interesting = !e.readOnly || e.errorCode !== null || e.eventName === 'GetSessionEndpoint';
+    if (!interesting) continue;
+    const prev = out[out.length - 1];
+    if (prev && prev.what === e.eventName && prev.principal === e.principal && !e.errorCode && !prev.errorCode && !e.calculationId) {
+      prev.count++;
+      continue;
+    }
+    out.push({
+      at: e.eventTime,
+      what: e.eventName,
+      principal: e.principal,
+      count: 1,
+      ...(e.calculationId ? { calculationId: e.calculationId } : {}),
+      ...(e.errorCode ? { errorCode: e.errorCode } : {}),
+      ...(e.detail.sourceIp ? { sourceIp: e.detail.sourceIp } : {}),
+      ...(e.detail.accessKeyId ? { accessKeyId: e.detail.accessKeyId } : {}),
+    });
+  }
+  if (inferredEnd !== null) out.push({ at: inferredEnd, what: 'idle timeout (inferred)', count: 1, inferred: true });
+  return out;
+}
+
+/** True when the session is over by any evidence (Athena, a record, or inference). */
+export function isEnded(view: SessionView): boolean {
+  return view.endedAt !== null;
+}

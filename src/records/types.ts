@@ -1,0 +1,37 @@
+/**
+ * One Athena Spark/notebook API call, normalised from a CloudTrail record. This is what
+ * the store keeps and the model folds; everything else in the record is dropped, except
+ * the few facts in `detail` that reports show.
+ */
+export interface NotebookEvent {
+  eventId: string;
+  eventName: string;
+  /** Epoch milliseconds. */
+  eventTime: number;
+  region: string;
+  /** Lower-cased; from the request, StartSession's response, or the AthenaExecutor-<id> caller. */
+  sessionId: string | null;
+  calculationId: string | null;
+  notebookId: string | null;
+  workgroup: string | null;
+  /** Readable principal: IAM user name or role session name. */
+  principal: string;
+  principalArn: string | null;
+  errorCode: string | null;
+  readOnly: boolean;
+  detail: EventDetail;
+}
+
+export interface EventDetail {
+  state?: string;
+  maxConcurrentDpus?: number;
+  coordinatorDpuSize?: number;
+  defaultExecutorDpuSize?: number;
+  idleTimeoutMinutes?: number;
+  notebookVersion?: string;
+  notebookName?: string;
+  notebookType?: string;
+  errorMessage?: string;
+  sourceIp?: string;
+  accessKeyId?: string;
+}

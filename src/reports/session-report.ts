@@ -1,0 +1,72 @@
+import { foldSession } from '../model/session.js';
+import type { EnrichmentLookup, ModelOptions, SessionView } from '../model/types.js';
+import type { Store } from '../store/store.js';
+import { storedEnrichment } from './enrichment-lookup.js';
+
+export interface SessionReport {
+  view: SessionView;
+  notebookNames: Record<string, string>;
+  /** False when an Athena look-up was wanted but could not be made (offline, no permission). */
+  athenaReachable: boolean;
+}
+
+/** Builds the report of one session from the store; undefined when the store knows nothing of it. */
+export function buildSessionReport(
+  store: Store,
+  sessionId: string,
+  opts: ModelOptions,
+  enrichment: EnrichmentLookup = storedEnrichment(store),
+  athenaReachable = true,
+): SessionReport | undefined {
+  const view = foldSession(sessionId, store.eventsForSession(sessionId), enrichment, opts);
+  if (!view) return undefined;
+  const notebookNames: Record<string, string> = {};
+  for (const id of new Set([view.notebookId, ...view.notebooks.map((n) => n.notebookId)])) {
+    if (!id) continue;
+    const name = store.notebookName(id);
+    if (name) notebookNames[id] = name;
+  }
+  return { view, notebookNames, athenaReachable };
+}
+
+const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
+
+/** The `session --json` document (SPEC §4: these keys are fixed; more may be added). */
+export function sessionJson(report: SessionReport): Record<string, unknown> {
+  const v = report.view;
+  return {
+    sessionId: v.sessionId,
+    state: v.state,
+    stateSource: v.stateSource,
+    owner: v.owner,
+    ownerArn: v.ownerArn,
+    workgroup: v.workgroup,
+    startedAt: iso(v.startedAt),
+    endedAt: iso(v.endedAt),
+    region: v.region,
+    calculations: v.calculations.map((c) => ({
+      calculationId: c.calculationId,
+      startedAt: iso(c.startedAt),
+      endedAt: iso(c.endedAt),
+      state: c.state,
+      confirmed: c.confirmed,
+      endSource: c.endSource,
+      runMinutes: Math.round((c.runMs / 60_000) * 10) / 10,
+      longRunning: c.longRunning,
+      dpuHours: c.dpuHours,
+    })),
+    notebookId: v.notebookId,
+    failedCalls: v.failedCalls.map((f) => ({ eventName: f.eventName, errorCode: f.errorCode, eventTime: iso(f.eventTime), principal: f.principal })),
+    events: v.events,
+    endReason: v.endReason,
+    engine: v.engine,
+    lastActivityAt: iso(v.lastActivityAt),
+    idleTimeoutMinutes: v.idleTimeoutMinutes,
+    dpu: { maxConcurrentDpus: v.maxConcurrentDpus, coordinatorDpuSize: v.coordinatorDpuSize, defaultExecutorDpuSize: v.defaultExecutorDpuSize },
+    dpuHours: v.dpuHours,
+    dpuHoursKind: v.dpuHoursKind,
+    estimatedCostUsd: v.estimatedCostUsd,
+    notebooks: v.notebooks.map((n) => ({ notebookId: n.notebookId, name: report.notebookNames[n.notebookId] ?? null, calls: n.calls })),
+    athenaReachable: report.athenaReachable,
+  };
+}

@@ -1,0 +1,73 @@
+/**
+ * Versioned schema. Each entry runs once, in order, inside a transaction; PRAGMA
+ * user_version records how far a database has come. Never edit a shipped entry: append.
+ */
+export const MIGRATIONS: readonly string[] = [
+  // 1: records, cursors, enrichment, rejects, Slack outbox
+  `
+  CREATE TABLE records (
+    event_id       TEXT PRIMARY KEY,
+    event_time     INTEGER NOT NULL,
+    event_name     TEXT NOT NULL,
+    region         TEXT NOT NULL,
+    session_id     TEXT,
+    calculation_id TEXT,
+    notebook_id    TEXT,
+    workgroup      TEXT,
+    principal      TEXT NOT NULL,
+    principal_arn  TEXT,
+    error_code     TEXT,
+    read_only      INTEGER NOT NULL,
+    detail         TEXT,
+    ingested_at    INTEGER NOT NULL
+  );
+  CREATE INDEX records_by_session ON records (session_id, event_time) WHERE session_id IS NOT NULL;
+  CREATE INDEX records_by_time ON records (event_time);
+  CREATE INDEX records_by_calculation ON records (calculation_id) WHERE calculation_id IS NOT NULL;
+  CREATE INDEX records_session_starts ON records (event_time) WHERE event_name = 'StartSession' AND error_code IS NULL;
+
+  CREATE TABLE poll_cursors (
+    region          TEXT PRIMARY KEY,
+    cursor_ms       INTEGER NOT NULL,
+    strategy        TEXT NOT NULL DEFAULT 'event-source',
+    strategy_cycles INTEGER NOT NULL DEFAULT 0,
+    updated_at      INTEGER NOT NULL
+  );
+
+  CREATE TABLE enrichment (
+    kind       TEXT NOT NULL,
+    id         TEXT NOT NULL,
+    region     TEXT NOT NULL,
+    status     TEXT NOT NULL,
+    terminal   INTEGER NOT NULL,
+    payload    TEXT,
+    fetched_at INTEGER NOT NULL,
+    PRIMARY KEY (kind, id)
+  );
+
+  CREATE TABLE rejected_records (
+    hash       TEXT PRIMARY KEY,
+    reason     TEXT NOT NULL,
+    source     TEXT NOT NULL,
+    sample     TEXT NOT NULL,
+    count      INTEGER NOT NULL,
+    first_seen INTEGER NOT NULL,
+    last_seen  INTEGER NOT NULL
+  );
+
+  CREATE TABLE slack_posts (
+    key         TEXT PRIMARY KEY,
+    kind        TEXT NOT NULL,
+    channel     TEXT NOT NULL,
+    parent_key  TEXT,
+    payload     TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    ts          TEXT,
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    last_error  TEXT,
+    created_at  INTEGER NOT NULL,
+    posted_at   INTEGER
+  );
+  CREATE INDEX slack_posts_pending ON slack_posts (status, created_at) WHERE status = 'pending';
+  `,
+];

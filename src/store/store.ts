@@ -1,0 +1,341 @@
+import Database from 'better-sqlite3';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { EventDetail, NotebookEvent } from '../records/types.js';
+import { AppError } from '../util/errors.js';
+import { DAY } from '../util/clock.js';
+import { MIGRATIONS } from './migrations.js';
+
+export type PollStrategy = 'event-source' | 'event-names';
+
+export interface PollCursor {
+  region: string;
+  cursorMs: number;
+  strategy: PollStrategy;
+  /** Cycles left before the poller probes the other strategy again. */
+  strategyCycles: number;
+  updatedAt: number;
+}
+
+export type EnrichmentKind = 'session' | 'calculation';
+export type EnrichmentStatus = 'ok' | 'not-found' | 'denied' | 'error';
+
+export interface EnrichmentRow {
+  kind: EnrichmentKind;
+  id: string;
+  region: string;
+  status: EnrichmentStatus;
+  terminal: boolean;
+  payload: unknown;
+  fetchedAt: number;
+}
+
+export interface Rejection {
+  reason: string;
+  source: string;
+  raw: string;
+}
+
+export interface SessionStart {
+  sessionId: string;
+  region: string;
+  eventTime: number;
+}
+
+/** Thrown when the database cannot be opened or written (read-only disk, corrupt file). */
+export class StoreError extends AppError {
+  constructor(message: string) {
+    super(message, 1);
+  }
+}
+
+interface RecordRow {
+  event_id: string;
+  event_time: number;
+  event_name: string;
+  region: string;
+  session_id: string | null;
+  calculation_id: string | null;
+  notebook_id: string | null;
+  workgroup: string | null;
+  principal: string;
+  principal_arn: string | null;
+  error_code: string | null;
+  read_only: number;
+  detail: string | null;
+}
+
+const RECORD_COLUMNS =
+  'event_id, event_time, event_name, region, session_id, calculation_id, notebook_id, workgroup, principal, principal_arn, error_code, read_only, detail';
+
+function toEvent(row: RecordRow): NotebookEvent {
+  return {
+    eventId: row.event_id,
+    eventTime: row.event_time,
+    eventName: row.event_name,
+    region: row.region,
+    sessionId: row.session_id,
+    calculationId: row.calculation_id,
+    notebookId: row.notebook_id,
+    workgroup: row.workgroup,
+    principal: row.principal,
+    principalArn: row.principal_arn,
+    errorCode: row.error_code,
+    readOnly: row.read_only === 1,
+    detail: row.detail ? (JSON.parse(row.detail) as EventDetail) : {},
+  };
+}
+
+/**
+ * The embedded store (SPEC §6): SQLite in WAL mode. All writes that must be atomic
+ * together (a page of records and the cursor after it, an outbox intent) are one
+ * transaction, so a crash at any instant leaves either the old or the new state.
+ */
+export class Store {
+  readonly db: Database.Database;
+  private readonly stmts;
+
+  private constructor(db: Database.Database) {
+    this.db = db;
+    this.stmts = {
+      insertRecord: db.prepare(
+        `INSERT OR IGNORE INTO records (${RECORD_COLUMNS}, ingested_at) VALUES (@eventId, @eventTime, @eventName, @region, @sessionId, @calculationId, @notebookId, @workgroup, @principal, @principalArn, @errorCode, @readOnly, @detail, @ingestedAt)`,
+      ),
+      bySession: db.prepare(`SELECT ${RECORD_COLUMNS} FROM records WHERE session_id = ? ORDER BY event_time, event_id`),
+      byCalculation: db.prepare(`SELECT ${RECORD_COLUMNS} FROM records WHERE calculation_id = ? AND session_id IS NULL`),
+      between: db.prepare(`SELECT ${RECORD_COLUMNS} FROM records WHERE event_time >= ? AND event_time < ? ORDER BY event_time, event_id`),
+      sessionsTouched: db.prepare(
+        `SELECT DISTINCT session_id FROM records WHERE event_time >= ? AND event_time < ? AND session_id IS NOT NULL`,
+      ),
+      sessionExists: db.prepare(`SELECT 1 FROM records WHERE session_id = ? LIMIT 1`),
+      notebookNames: db.prepare(
+        `SELECT notebook_id, detail FROM records WHERE notebook_id = ? AND event_name IN ('ImportNotebook','CreateNotebook') AND error_code IS NULL ORDER BY event_time DESC LIMIT 1`,
+      ),
+      openSessions: db.prepare(
+        `SELECT s.session_id AS sessionId, s.region AS region, s.event_time AS eventTime FROM records s
+         WHERE s.event_name = 'StartSession' AND s.error_code IS NULL AND s.event_time >= ? AND s.session_id IS NOT NULL
+           AND NOT EXISTS (SELECT 1 FROM records t WHERE t.session_id = s.session_id AND t.event_name = 'TerminateSession' AND t.error_code IS NULL)
+           AND NOT EXISTS (SELECT 1 FROM enrichment e WHERE e.kind = 'session' AND e.id = s.session_id AND e.terminal = 1)
+         ORDER BY s.event_time DESC`,
+      ),
+      getCursor: db.prepare(`SELECT region, cursor_ms AS cursorMs, strategy, strategy_cycles AS strategyCycles, updated_at AS updatedAt FROM poll_cursors WHERE region = ?`),
+      putCursor: db.prepare(
+        `INSERT INTO poll_cursors (region, cursor_ms, strategy, strategy_cycles, updated_at) VALUES (@region, @cursorMs, @strategy, @strategyCycles, @updatedAt)
+         ON CONFLICT(region) DO UPDATE SET cursor_ms = excluded.cursor_ms, strategy = excluded.strategy, strategy_cycles = excluded.strategy_cycles, updated_at = excluded.updated_at`,
+      ),
+      getEnrichment: db.prepare(`SELECT * FROM enrichment WHERE kind = ? AND id = ?`),
+      putEnrichment: db.prepare(
+        `INSERT INTO enrichment (kind, id, region, status, terminal, payload, fetched_at) VALUES (@kind, @id, @region, @status, @terminal, @payload, @fetchedAt)
+         ON CONFLICT(kind, id) DO UPDATE SET region = excluded.region, status = excluded.status, terminal = excluded.terminal, payload = excluded.payload, fetched_at = excluded.fetched_at`,
+      ),
+      putRejection: db.prepare(
+        `INSERT INTO rejected_records (hash, reason, source, sample, count, first_seen, last_seen) VALUES (@hash, @reason, @source, @sample, 1, @now, @now)
+         ON CONFLICT(hash) DO UPDATE SET count = count + 1, last_seen = excluded.last_seen`,
+      ),
+      countRecords: db.prepare(`SELECT count(*) AS n FROM records`),
+    };
+  }
+
+  /** Opens (creating if needed, owner-only permissions) and migrates the database. */
+  static open(file: string): Store {
+    let db: Database.Database;
+    try {
+      if (file !== ':memory:') {
+        fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true, mode: 0o700 });
+        // Create the file ourselves so it is owner-only from its first byte.
+        fs.closeSync(fs.openSync(file, 'a', 0o600));
+      }
+      db = new Database(file);
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.pragma('busy_timeout = 5000');
+      db.pragma('foreign_keys = ON');
+      migrate(db);
+      if (file !== ':memory:') {
+        for (const suffix of ['', '-wal', '-shm']) {
+          if (fs.existsSync(file + suffix)) fs.chmodSync(file + suffix, 0o600);
+        }
+      }
+    } catch (err) {
+      throw new StoreError(`cannot open the database at ${file}: ${(err as Error).message}`);
+    }
+    return new Store(db);
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  /** Inserts events, ignoring ones already stored (same eventID). Returns how many were new. */
+  insertEvents(events: readonly NotebookEvent[], now: number): number {
+    return this.write(() => this.insertEventsUnsafe(events, now));
+  }
+
+  private insertEventsUnsafe(events: readonly NotebookEvent[], now: number): number {
+    let inserted = 0;
+    for (const e of events) {
+      const detail = Object.keys(e.detail).length ? JSON.stringify(e.detail) : null;
+      inserted += this.stmts.insertRecord.run({
+        eventId: e.eventId,
+        eventTime: e.eventTime,
+        eventName: e.eventName,
+        region: e.region,
+        sessionId: e.sessionId,
+        calculationId: e.calculationId,
+        notebookId: e.notebookId,
+        workgroup: e.workgroup,
+        principal: e.principal,
+        principalArn: e.principalArn,
+        errorCode: e.errorCode,
+        readOnly: e.readOnly ? 1 : 0,
+        detail,
+        ingestedAt: now,
+      }).changes;
+    }
+    return inserted;
+  }
+
+  /** Keeps a rejected item (deduplicated by content) so nothing is silently lost. */
+  recordRejections(rejections: readonly Rejection[], now: number): void {
+    if (rejections.length === 0) return;
+    this.write(() => {
+      for (const r of rejections) {
+        this.stmts.putRejection.run({
+          hash: createHash('sha1').update(r.raw).digest('hex'),
+          reason: r.reason,
+          source: r.source,
+          sample: r.raw.length > 4096 ? r.raw.slice(0, 4096) + '…' : r.raw,
+          now,
+        });
+      }
+    });
+  }
+
+  rejectionCount(): number {
+    return (this.db.prepare('SELECT coalesce(sum(count), 0) AS n FROM rejected_records').get() as { n: number }).n;
+  }
+
+  /** Stores the last page of a cycle and moves the cursor in one transaction. */
+  commitPoll(cursor: Omit<PollCursor, 'updatedAt'>, events: readonly NotebookEvent[], now: number): number {
+    return this.write(() => {
+      const inserted = this.insertEventsUnsafe(events, now);
+      this.stmts.putCursor.run({ ...cursor, updatedAt: now });
+      return inserted;
+    });
+  }
+
+  getCursor(region: string): PollCursor | undefined {
+    return this.stmts.getCursor.get(region) as PollCursor | undefined;
+  }
+
+  eventsForSession(sessionId: string): NotebookEvent[] {
+    const rows = this.stmts.bySession.all(sessionId.toLowerCase()) as RecordRow[];
+    const events = rows.map(toEvent);
+    // Calls that name only a calculation (e.g. StopCalculationExecution by a person) belong here too.
+    const seen = new Set<string>();
+    for (const e of events) {
+      if (e.eventName === 'StartCalculationExecution' && e.calculationId && !seen.has(e.calculationId)) {
+        seen.add(e.calculationId);
+        for (const row of this.stmts.byCalculation.all(e.calculationId) as RecordRow[]) events.push(toEvent(row));
+      }
+    }
+    return events;
+  }
+
+  sessionKnown(sessionId: string): boolean {
+    return this.stmts.sessionExists.get(sessionId.toLowerCase()) !== undefined;
+  }
+
+  /** Events with startMs <= eventTime < endMs, oldest first. */
+  eventsBetween(startMs: number, endMs: number): NotebookEvent[] {
+    return (this.stmts.between.all(startMs, endMs) as RecordRow[]).map(toEvent);
+  }
+
+  sessionIdsTouched(startMs: number, endMs: number): string[] {
+    return (this.stmts.sessionsTouched.all(startMs, endMs) as Array<{ session_id: string }>).map((r) => r.session_id);
+  }
+
+  notebookName(notebookId: string): string | undefined {
+    const row = this.stmts.notebookNames.get(notebookId) as { detail: string | null } | undefined;
+    if (!row?.detail) return undefined;
+    return (JSON.parse(row.detail) as EventDetail).notebookName;
+  }
+
+  /** Sessions started since `sinceMs` with no TerminateSession record and no terminal Athena state. */
+  sessionsWithoutEnd(sinceMs: number): SessionStart[] {
+    return this.stmts.openSessions.all(sinceMs) as SessionStart[];
+  }
+
+  getEnrichment(kind: EnrichmentKind, id: string): EnrichmentRow | undefined {
+    const row = this.stmts.getEnrichment.get(kind, id) as
+      | { kind: EnrichmentKind; id: string; region: string; status: EnrichmentStatus; terminal: number; payload: string | null; fetched_at: number }
+      | undefined;
+    if (!row) return undefined;
+    return {
+      kind: row.kind,
+      id: row.id,
+      region: row.region,
+      status: row.status,
+      terminal: row.terminal === 1,
+      payload: row.payload ? JSON.parse(row.payload) : null,
+      fetchedAt: row.fetched_at,
+    };
+  }
+
+  putEnrichment(row: EnrichmentRow): void {
+    this.write(() =>
+      this.stmts.putEnrichment.run({
+        kind: row.kind,
+        id: row.id,
+        region: row.region,
+        status: row.status,
+        terminal: row.terminal ? 1 : 0,
+        payload: row.payload == null ? null : JSON.stringify(row.payload),
+        fetchedAt: row.fetchedAt,
+      }),
+    );
+  }
+
+  recordCount(): number {
+    return (this.stmts.countRecords.get() as { n: number }).n;
+  }
+
+  /** Deletes records, enrichment and Slack bookkeeping older than the retention period. */
+  prune(now: number, retentionDays: number): { records: number } {
+    const cutoff = now - retentionDays * DAY;
+    return this.write(() => {
+      const records = this.db.prepare('DELETE FROM records WHERE event_time < ?').run(cutoff).changes;
+      this.db.prepare('DELETE FROM enrichment WHERE fetched_at < ?').run(cutoff);
+      this.db.prepare('DELETE FROM rejected_records WHERE last_seen < ?').run(cutoff);
+      this.db.prepare(`DELETE FROM slack_posts WHERE created_at < ? AND status != 'pending'`).run(cutoff);
+      return { records };
+    });
+  }
+
+  /** Runs `fn` in a transaction, turning SQLite failures into a clear StoreError. */
+  write<T>(fn: () => T): T {
+    try {
+      return this.db.transaction(fn)();
+    } catch (err) {
+      const code = (err as { code?: string }).code ?? '';
+      if (code.startsWith('SQLITE_READONLY')) throw new StoreError(`the database is read-only (${this.db.name}): check the disk and file permissions`);
+      if (code === 'SQLITE_FULL') throw new StoreError(`the disk holding ${this.db.name} is full`);
+      if (code.startsWith('SQLITE_')) throw new StoreError(`database write failed (${code}): ${(err as Error).message}`);
+      throw err;
+    }
+  }
+}
+
+function migrate(db: Database.Database): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > MIGRATIONS.length) {
+    throw new Error(`the database was written by a newer version (schema ${current}, this program knows ${MIGRATIONS.length})`);
+  }
+  for (let v = current; v < MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v]!);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+}
