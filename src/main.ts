@@ -1,1 +1,23 @@
-export {};
+#!/usr/bin/env node
+import { config as loadDotenv } from 'dotenv';
+import { run } from './cli/run.js';
+import { startCommand } from './cli/commands/start.js';
+import { systemClock } from './util/clock.js';
+
+// Standard error carries the program's own lines only: Node's default printing of
+// dependency warnings (e.g. the AWS SDK's Node version notice) is switched off.
+process.removeAllListeners('warning');
+process.on('warning', () => undefined);
+
+loadDotenv({ quiet: true });
+
+const stop = new AbortController();
+for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => stop.abort());
+
+const code = await run(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, clock: systemClock, stopSignal: stop.signal }, { start: startCommand });
+process.exitCode = code;
+if (process.argv[2] !== 'start') {
+  // One-shot commands end here even if an SDK keep-alive socket lingers.
+  await new Promise((r) => setTimeout(r, 0).unref());
+  process.exit(code);
+}

@@ -55,6 +55,8 @@ export function foldSession(
   for (const e of events) {
     if (e.eventName === 'StopCalculationExecution' && succeeded(e) && e.calculationId && !stops.has(e.calculationId)) stops.set(e.calculationId, e);
   }
+  const lastSeen = new Map<string, number>();
+  for (const e of events) if (e.calculationId) lastSeen.set(e.calculationId, e.eventTime);
   const starts = events.filter((e) => e.eventName === 'StartCalculationExecution' && succeeded(e) && e.calculationId);
   const calcFacts = new Map<string, AthenaCalculationFacts>();
   for (const s of starts) {
@@ -138,6 +140,7 @@ export function foldSession(
       runMs,
       longRunning: runMs >= longRunningMs,
       dpuHours,
+      lastSeenAt: lastSeen.get(calcId) ?? s.eventTime,
     };
   });
 

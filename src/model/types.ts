@@ -60,7 +60,8 @@ export interface CalculationView {
   runMs: number;
   longRunning: boolean;
   dpuHours: number | null;
-  description?: string;
+  /** The last record naming this calculation (e.g. a status check): a hint of when it really ended. */
+  lastSeenAt: number;
 }
 
 export type StateSource = 'athena' | 'cloudtrail' | 'inferred';

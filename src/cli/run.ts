@@ -1,0 +1,74 @@
+import { AppError, UsageError } from '../util/errors.js';
+import { PROGRAM, type CliIO } from './io.js';
+import { demoCommand } from './commands/demo.js';
+import { digestCommand, type DigestPoster } from './commands/digest.js';
+import { ingestCommand } from './commands/ingest.js';
+import { pollCommand } from './commands/poll.js';
+import { sessionCommand } from './commands/session.js';
+
+export const USAGE = `usage: ${PROGRAM} <command>
+
+commands:
+  start                         poll CloudTrail, run the Slack app, digests and alerts until stopped
+  poll --once                   one poll cycle of every region, then exit
+  ingest FILE...                import CloudTrail files (S3 logs .json/.json.gz, LookupEvents output, directories)
+  session ID [--json]           report on one Athena session (no ID: sessions active now)
+  digest [--date YYYY-MM-DD] [--json] [--post]
+                                the digest of one day (default: yesterday in DIGEST_TIMEZONE)
+  demo                          load sample records into a temporary store and show the reports
+
+configuration comes from the environment and .env (see .env.example).`;
+
+export interface Commands {
+  start?: (argv: string[], io: CliIO) => Promise<number>;
+  postDigest?: DigestPoster;
+}
+
+/** Runs one command; returns its exit status. Errors become one line on standard error. */
+export async function run(argv: string[], io: CliIO, extra: Commands = {}): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'session':
+        return await sessionCommand(rest, io);
+      case 'digest':
+        return await digestCommand(rest, io, extra.postDigest);
+      case 'ingest':
+        return await ingestCommand(rest, io);
+      case 'poll':
+        return await pollCommand(rest, io);
+      case 'demo':
+        return await demoCommand(rest, io);
+      case 'start':
+        if (!extra.start) throw new UsageError('start is not available in this build');
+        return await extra.start(rest, io);
+      case 'help':
+      case '--help':
+      case '-h':
+        io.stdout.write(USAGE + '\n');
+        return 0;
+      case undefined:
+        io.stderr.write(USAGE + '\n');
+        return 2;
+      default:
+        throw new UsageError(`unknown command ${JSON.stringify(command.slice(0, 40))}; run "${PROGRAM} help" for the list`);
+    }
+  } catch (err) {
+    return report(err, io);
+  }
+}
+
+function report(err: unknown, io: CliIO): number {
+  if (err instanceof AppError) {
+    io.stderr.write(`${PROGRAM}: ${err.message}\n`);
+    return err.exitCode;
+  }
+  const code = (err as { code?: string })?.code;
+  // node:util parseArgs signals bad flags with these codes.
+  if (code && code.startsWith('ERR_PARSE_ARGS')) {
+    io.stderr.write(`${PROGRAM}: ${(err as Error).message}\n`);
+    return 2;
+  }
+  io.stderr.write(`${PROGRAM}: ${(err as Error)?.message ?? String(err)}\n`);
+  return 1;
+}

@@ -1,0 +1,60 @@
+import { readConfig, requireConfig, type Config, type Requirement } from '../config/config.js';
+import { Metrics } from '../observability/metrics.js';
+import { createAthenaSource, type AthenaSource } from '../sources/athena/athena-source.js';
+import { Enricher } from '../sources/athena/enrich.js';
+import { createCloudTrailSource, type CloudTrailSource } from '../sources/cloudtrail/lookup-client.js';
+import { Store } from '../store/store.js';
+import { createLogger, type Logger } from '../util/logger.js';
+import type { CliIO } from './io.js';
+
+/** The wired dependencies of one command run. `main` is the only place real ones are made. */
+export interface Runtime {
+  config: Config;
+  logger: Logger;
+  metrics: Metrics;
+  store: Store;
+  cloudTrail: CloudTrailSource | undefined;
+  athena: AthenaSource | undefined;
+  enricher: Enricher | undefined;
+  close(): void;
+}
+
+export interface RuntimeOptions {
+  needs?: Requirement[];
+  /** Interactive commands use short AWS timeouts and fall back to the store. */
+  quickAws?: boolean;
+  /** Commands that never touch AWS (demo) or choose not to. */
+  aws?: boolean;
+  databasePath?: string;
+  defaultLogLevel?: string;
+  defaultMetrics?: boolean;
+}
+
+export function loadConfig(io: CliIO, needs: Requirement[] = []): Config {
+  const config = readConfig(io.env);
+  requireConfig(config, needs);
+  return config;
+}
+
+export function createRuntime(io: CliIO, o: RuntimeOptions = {}): Runtime {
+  const config = loadConfig(io, o.needs);
+  // Interactive commands keep standard error quiet unless LOG_LEVEL says otherwise.
+  const logger = createLogger(io.env.LOG_LEVEL ? config.logLevel : (o.defaultLogLevel ?? config.logLevel));
+  const metrics = new Metrics({ defaultMetrics: o.defaultMetrics });
+  const store = Store.open(o.databasePath ?? config.databasePath);
+  const useAws = o.aws !== false && config.regions.length > 0;
+  const cloudTrail = useAws ? createCloudTrailSource({ logger, metrics, clock: io.clock, quick: o.quickAws }) : undefined;
+  const athena = useAws ? createAthenaSource({ logger, metrics, clock: io.clock, quick: o.quickAws }) : undefined;
+  const enricher = athena
+    ? new Enricher({
+        store,
+        athena,
+        clock: io.clock,
+        logger,
+        longRunningMinutes: config.longRunningMinutes,
+        dpuHourPriceUsd: config.dpuHourPriceUsd,
+        refreshMs: config.pollIntervalSeconds * 1000,
+      })
+    : undefined;
+  return { config, logger, metrics, store, cloudTrail, athena, enricher, close: () => store.close() };
+}

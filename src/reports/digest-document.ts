@@ -1,0 +1,73 @@
+import type { Digest, Tally } from '../model/digest.js';
+import { formatNumber, formatTime, formatUsd, type DisplayOptions, type ReportDocument } from './document.js';
+
+const TOP = 5;
+const MAX_LIST = 40;
+
+function top(r: Record<string, Tally>, n: number): string[] {
+  return Object.entries(r)
+    .sort(([, a], [, b]) => b.dpuHours - a.dpuHours || b.sessionsStarted - a.sessionsStarted || b.calculationsStarted - a.calculationsStarted)
+    .slice(0, n)
+    .map(([name, t]) => `${name}: ${t.sessionsStarted} sessions, ${t.calculationsStarted} calculations, ${formatNumber(t.dpuHours, 1)} DPU-h${t.failedCalls ? `, ${t.failedCalls} failed calls` : ''}`);
+}
+
+function dpuLine(d: Digest): string {
+  return `${d.dpuHoursIsUpperBound ? 'at most ' : ''}${formatNumber(d.dpuHours, 1)} DPU-h ≈ ${formatUsd(d.estimatedCostUsd)}`;
+}
+
+/** The digest's headline message. */
+export function digestDocument(d: Digest): ReportDocument {
+  const summary = `Athena Spark digest for ${d.date}: ${d.sessionsStarted} sessions, ${d.calculationsStarted} calculations, ${d.longRunningCalculations.length} long-running, ${dpuLine(d)}`;
+  return {
+    summary,
+    blocks: [
+      { type: 'header', text: `Athena Spark digest — ${d.date} (${d.timezone})` },
+      {
+        type: 'fields',
+        fields: [
+          ['Sessions', `${d.sessionsStarted} started, ${d.sessionsEnded} ended`],
+          ['Session-hours', formatNumber(d.sessionHours, 1)],
+          ['DPU use', dpuLine(d)],
+          ['Notebooks', `${d.notebookImports.length} imported, ${d.notebooksCreated} created`],
+          ['Calculations', `${d.calculationsStarted} started, ${d.longRunningCalculations.length} long-running`],
+          ['Failed calls', `${d.failedCalls}${d.failedCalls ? ` (${Object.entries(d.failedCallsByCode).map(([c, n]) => `${c} ${n}`).join(', ')})` : ''}`],
+        ],
+      },
+      { type: 'list', title: 'Top users', items: top(d.byUser, TOP), total: Object.keys(d.byUser).length },
+      { type: 'list', title: 'Top workgroups', items: top(d.byWorkgroup, TOP), total: Object.keys(d.byWorkgroup).length },
+      {
+        type: 'context',
+        text: `${d.dpuHoursIsUpperBound ? 'DPU-hours include upper bounds (max DPUs × duration) where Athena gave no measurement. ' : ''}Sessions and calculations count on the day they started.`,
+      },
+    ],
+  };
+}
+
+/** The long lists, posted as replies in the digest's thread (and printed by the CLI). */
+export function digestDetailDocuments(d: Digest, o: DisplayOptions): ReportDocument[] {
+  const docs: ReportDocument[] = [];
+  if (d.longRunningCalculations.length) {
+    const items = d.longRunningCalculations.map(
+      (c) =>
+        `${c.calculationId} in session ${c.sessionId} — ${c.minutes} min${c.open ? ' and still open' : ''} (${c.confirmed ? 'confirmed' : 'unconfirmed'}), ${c.owner ?? 'unknown'} in ${c.workgroup ?? '?'}`,
+    );
+    docs.push(listDoc(`Long-running calculations on ${d.date}`, items));
+  }
+  if (d.notebookImports.length) {
+    const items = d.notebookImports.map(
+      (n) => `${formatTime(n.at, o.timezone)} ${n.name ?? '(unnamed)'} (${n.notebookId ?? '?'}) into ${n.workgroup ?? '?'} by ${n.principal}`,
+    );
+    docs.push(listDoc(`Notebook imports on ${d.date}`, items));
+  }
+  if (Object.keys(d.byUser).length > TOP) docs.push(listDoc(`All users on ${d.date}`, top(d.byUser, Infinity)));
+  if (Object.keys(d.byWorkgroup).length > TOP) docs.push(listDoc(`All workgroups on ${d.date}`, top(d.byWorkgroup, Infinity)));
+  return docs;
+}
+
+function listDoc(title: string, items: string[]): ReportDocument {
+  const docs: ReportDocument = { summary: `${title}: ${items.length}`, blocks: [] };
+  for (let i = 0; i < items.length; i += MAX_LIST) {
+    docs.blocks.push({ type: 'list', title: i === 0 ? `${title} (${items.length})` : `${title}, continued`, items: items.slice(i, i + MAX_LIST) });
+  }
+  return docs;
+}

@@ -1,0 +1,145 @@
+import { pollRegion, type PollResult } from '../sources/cloudtrail/poll.js';
+import type { CloudTrailSource } from '../sources/cloudtrail/lookup-client.js';
+import type { Enricher, EnrichResult } from '../sources/athena/enrich.js';
+import type { Store } from '../store/store.js';
+import { DAY, sleep, type Clock } from '../util/clock.js';
+import type { Logger } from '../util/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+
+export interface RegionHealth {
+  lastSuccessAt: number | null;
+  lastFailureAt: number | null;
+  failingSince: number | null;
+  lastError: string | null;
+}
+
+export interface PollLoopOptions {
+  store: Store;
+  source: CloudTrailSource;
+  enricher?: Enricher;
+  clock: Clock;
+  logger: Logger;
+  metrics?: Metrics;
+  regions: readonly string[];
+  intervalSeconds: number;
+  lookbackMinutes: number;
+  backfillHours: number;
+  retentionDays: number;
+  /** Runs after every cycle with the re-folded open sessions (alerts hook in here). */
+  afterCycle?: (cycle: CycleReport) => Promise<void>;
+  onPageStored?: (region: string, page: number) => void;
+}
+
+export interface CycleReport {
+  results: PollResult[];
+  failures: Array<{ region: string; error: string }>;
+  enrichment: EnrichResult | undefined;
+}
+
+/**
+ * Runs poll cycles every interval until stopped. Regions poll concurrently (each has its
+ * own CloudTrail rate limit); a failed region keeps its cursor and is retried next cycle.
+ * Stopping waits for the write in flight: the stop signal is checked only between pages.
+ */
+export class PollLoop {
+  readonly health = new Map<string, RegionHealth>();
+  private running: Promise<void> | undefined;
+  private readonly stop = new AbortController();
+  private lastPrune = 0;
+  private extraCalculations: () => Array<{ region: string; calculationId: string }> = () => [];
+
+  constructor(private readonly o: PollLoopOptions) {
+    for (const r of o.regions) this.health.set(r, { lastSuccessAt: null, lastFailureAt: null, failingSince: null, lastError: null });
+  }
+
+  /** Calculations the enricher should keep refreshing (e.g. alerted ones awaiting follow-up). */
+  watchCalculations(fn: () => Array<{ region: string; calculationId: string }>): void {
+    this.extraCalculations = fn;
+  }
+
+  start(): void {
+    this.running ??= this.loop();
+  }
+
+  async close(): Promise<void> {
+    this.stop.abort();
+    await this.running;
+  }
+
+  /** One cycle of every region, then enrichment and the after-cycle hook. */
+  async cycle(signal?: AbortSignal): Promise<CycleReport> {
+    const { o } = this;
+    const settled = await Promise.allSettled(
+      o.regions.map((region) =>
+        pollRegion(
+          region,
+          { store: o.store, source: o.source, clock: o.clock, logger: o.logger, metrics: o.metrics, lookbackMinutes: o.lookbackMinutes, backfillHours: o.backfillHours, onPageStored: o.onPageStored },
+          signal,
+        ),
+      ),
+    );
+    const results: PollResult[] = [];
+    const failures: CycleReport['failures'] = [];
+    settled.forEach((s, i) => {
+      const region = o.regions[i]!;
+      const h = this.health.get(region)!;
+      const now = o.clock.now();
+      if (s.status === 'fulfilled') {
+        results.push(s.value);
+        Object.assign(h, { lastSuccessAt: now, failingSince: null, lastError: null });
+        o.logger.info(
+          { region, calls: s.value.calls, fetched: s.value.fetched, inserted: s.value.inserted, rejected: s.value.rejected, strategy: s.value.strategy },
+          'poll cycle done',
+        );
+      } else {
+        const error = (s.reason as Error)?.message ?? String(s.reason);
+        failures.push({ region, error });
+        Object.assign(h, { lastFailureAt: now, failingSince: h.failingSince ?? now, lastError: error });
+        o.metrics?.pollCycles.inc({ region, outcome: 'failed' });
+        o.logger.error({ region, error }, 'poll cycle failed; the cursor stays where it was');
+      }
+    });
+    let enrichment: EnrichResult | undefined;
+    if (o.enricher && !signal?.aborted) {
+      try {
+        enrichment = await o.enricher.enrichOpenWork(this.extraCalculations(), signal);
+      } catch (err) {
+        o.logger.error({ error: (err as Error).message }, 'enrichment failed');
+      }
+    }
+    const report = { results, failures, enrichment };
+    if (o.afterCycle && !signal?.aborted) {
+      try {
+        await o.afterCycle(report);
+      } catch (err) {
+        o.logger.error({ error: (err as Error).message }, 'after-cycle work failed');
+      }
+    }
+    if (o.clock.now() - this.lastPrune > DAY) {
+      this.lastPrune = o.clock.now();
+      const pruned = o.store.prune(o.clock.now(), o.retentionDays);
+      if (pruned.records) o.logger.info({ records: pruned.records }, 'pruned records past retention');
+    }
+    return report;
+  }
+
+  /** True when every region has succeeded within three intervals (SPEC §5 /healthz). */
+  healthy(now: number): boolean {
+    const limit = 3 * this.o.intervalSeconds * 1000;
+    for (const h of this.health.values()) {
+      if (h.failingSince !== null && now - h.failingSince > limit) return false;
+      if (h.lastSuccessAt === null && h.failingSince === null) continue;
+    }
+    return true;
+  }
+
+  private async loop(): Promise<void> {
+    const signal = this.stop.signal;
+    while (!signal.aborted) {
+      const began = this.o.clock.now();
+      await this.cycle(signal).catch((err: Error) => this.o.logger.error({ error: err.message }, 'poll cycle crashed'));
+      const wait = this.o.intervalSeconds * 1000 - (this.o.clock.now() - began);
+      await sleep(Math.max(wait, 0), signal);
+    }
+  }
+}

@@ -1,0 +1,93 @@
+import { CloudTrailClient, LookupEventsCommand, type LookupAttributeKey } from '@aws-sdk/client-cloudtrail';
+import type { Logger } from '../../util/logger.js';
+import type { Metrics } from '../../observability/metrics.js';
+import { LimiterRegistry, SlidingWindowLimiter } from '../../util/rate-limiter.js';
+import { isRetryableAwsError, isThrottle, withRetry } from '../../util/retry.js';
+import type { Clock } from '../../util/clock.js';
+
+export interface LookupQuery {
+  region: string;
+  attribute?: { key: 'EventName' | 'EventSource' | 'Username' | 'ResourceName'; value: string };
+  startMs: number;
+  endMs: number;
+  nextToken?: string;
+}
+
+export interface LookupPage {
+  /** LookupEvents items as the SDK returns them (CloudTrailEvent is the record as a JSON string). */
+  events: unknown[];
+  nextToken?: string;
+}
+
+/** The one thing the poller needs from CloudTrail; tests and benchmarks use the real one against a fake server. */
+export interface CloudTrailSource {
+  lookup(q: LookupQuery, signal?: AbortSignal): Promise<LookupPage>;
+}
+
+export interface LookupClientOptions {
+  logger: Logger;
+  metrics?: Metrics;
+  clock?: Clock;
+  /** Requests per second per region (CloudTrail: 2, not adjustable). */
+  ratePerSecond?: number;
+  attempts?: number;
+  /** Short timeouts for interactive CLI use, where AWS may be unreachable. */
+  quick?: boolean;
+}
+
+/**
+ * LookupEvents through the AWS SDK with the SDK's own retries off, so that every attempt,
+ * retries included, passes the 2-per-second limiter; throttling, 5xx and network errors
+ * are retried here with backoff and jitter.
+ */
+export function createCloudTrailSource(o: LookupClientOptions): CloudTrailSource {
+  const clients = new Map<string, CloudTrailClient>();
+  const limiters = new LimiterRegistry(() => new SlidingWindowLimiter(o.ratePerSecond ?? 2, 1000, o.clock));
+  const client = (region: string) => {
+    let c = clients.get(region);
+    if (!c) {
+      c = new CloudTrailClient({
+        region,
+        maxAttempts: 1,
+        requestHandler: { connectionTimeout: o.quick ? 1500 : 5000, requestTimeout: o.quick ? 4000 : 30_000 },
+      });
+      clients.set(region, c);
+    }
+    return c;
+  };
+  return {
+    async lookup(q, signal) {
+      return withRetry(
+        async () => {
+          await limiters.for(q.region).acquire();
+          o.metrics?.lookupCalls.inc({ region: q.region });
+          try {
+            const out = await client(q.region).send(
+              new LookupEventsCommand({
+                LookupAttributes: q.attribute ? [{ AttributeKey: q.attribute.key as LookupAttributeKey, AttributeValue: q.attribute.value }] : undefined,
+                StartTime: new Date(q.startMs),
+                EndTime: new Date(q.endMs),
+                MaxResults: 50,
+                NextToken: q.nextToken,
+              }),
+              { abortSignal: signal },
+            );
+            return { events: out.Events ?? [], nextToken: out.NextToken };
+          } catch (err) {
+            if (isThrottle(err)) o.metrics?.throttles.inc({ region: q.region });
+            throw err;
+          }
+        },
+        {
+          attempts: o.attempts ?? (o.quick ? 2 : 8),
+          baseMs: 500,
+          maxMs: 20_000,
+          retryable: isRetryableAwsError,
+          signal,
+          onRetry: (err, attempt, delayMs) =>
+            o.logger.debug({ region: q.region, attempt, delayMs, error: (err as Error).name }, 'LookupEvents retry'),
+        },
+      );
+    },
+  };
+}

@@ -1,0 +1,143 @@
+import { ATHENA_EVENT_SOURCE, SPARK_EVENT_NAMES } from '../../records/athena-events.js';
+import { normaliseLookupEvent } from '../../records/normalise.js';
+import type { NotebookEvent } from '../../records/types.js';
+import type { PollStrategy, Rejection, Store } from '../../store/store.js';
+import type { Clock } from '../../util/clock.js';
+import { HOUR, MINUTE } from '../../util/clock.js';
+import type { Logger } from '../../util/logger.js';
+import type { Metrics } from '../../observability/metrics.js';
+import type { CloudTrailSource, LookupQuery } from './lookup-client.js';
+
+export interface PollDeps {
+  store: Store;
+  source: CloudTrailSource;
+  clock: Clock;
+  logger: Logger;
+  metrics?: Metrics;
+  lookbackMinutes: number;
+  backfillHours: number;
+  /** Called after each stored page; the crash tests kill the process around these points. */
+  onPageStored?: (region: string, page: number) => void;
+}
+
+export interface PollResult {
+  region: string;
+  windowStart: number;
+  windowEnd: number;
+  strategy: PollStrategy;
+  switchedFrom?: PollStrategy;
+  backfill: boolean;
+  calls: number;
+  fetched: number;
+  inserted: number;
+  rejected: number;
+  ignored: number;
+}
+
+/** Cycles to stay on per-event-name queries before probing the cheaper single query again. */
+export const STRATEGY_HOLD_CYCLES = 30;
+
+/**
+ * One poll cycle for one region (SPEC §1, issue #2):
+ * - reads from `cursor − LOOKBACK_MINUTES` to now (first cycle: `BACKFILL_HOURS`), so
+ *   records that CloudTrail delivers late are picked up by a later cycle;
+ * - stores each page as it arrives (idempotent on eventID) and moves the cursor only in
+ *   the final transaction, so a crash at any point means the window is simply read again;
+ * - picks the query strategy with the fewest calls: one `EventSource` query when Athena
+ *   traffic is light, one query per Spark event name when heavy SQL traffic would make
+ *   the single query page through thousands of irrelevant records. The single query is
+ *   abandoned as soon as it has cost as much as the per-name queries would.
+ */
+export async function pollRegion(region: string, deps: PollDeps, signal?: AbortSignal): Promise<PollResult> {
+  const { store, clock } = deps;
+  const cursor = store.getCursor(region);
+  const windowEnd = clock.now();
+  const backfill = !cursor;
+  const windowStart = cursor ? Math.max(0, cursor.cursorMs - deps.lookbackMinutes * MINUTE) : windowEnd - deps.backfillHours * HOUR;
+  let strategy: PollStrategy = cursor?.strategy ?? 'event-source';
+  let hold = cursor?.strategyCycles ?? 0;
+  const result: PollResult = { region, windowStart, windowEnd, strategy, backfill, calls: 0, fetched: 0, inserted: 0, rejected: 0, ignored: 0 };
+
+  const namesCost = SPARK_EVENT_NAMES.length;
+  if (strategy === 'event-names' && hold <= 0) strategy = 'event-source';
+
+  if (strategy === 'event-source') {
+    const complete = await readAll(
+      { region, attribute: { key: 'EventSource', value: ATHENA_EVENT_SOURCE }, startMs: windowStart, endMs: windowEnd },
+      deps,
+      result,
+      namesCost,
+      signal,
+    );
+    if (!complete) {
+      result.switchedFrom = 'event-source';
+      strategy = 'event-names';
+      hold = STRATEGY_HOLD_CYCLES;
+      deps.logger.info({ region, calls: result.calls }, 'busy Athena account: switching to one LookupEvents query per Spark event name');
+    }
+  } else {
+    hold--;
+  }
+  if (strategy === 'event-names') {
+    for (const name of SPARK_EVENT_NAMES) {
+      await readAll({ region, attribute: { key: 'EventName', value: name }, startMs: windowStart, endMs: windowEnd }, deps, result, Infinity, signal);
+    }
+  }
+  result.strategy = strategy;
+  store.commitPoll({ region, cursorMs: windowEnd, strategy, strategyCycles: Math.max(0, hold) }, [], clock.now());
+  deps.metrics?.pollCycles.inc({ region, outcome: 'ok' });
+  return result;
+}
+
+/** Pages through one query; returns false if it stopped at `maxCalls` with pages left. */
+async function readAll(query: LookupQuery, deps: PollDeps, result: PollResult, maxCalls: number, signal?: AbortSignal): Promise<boolean> {
+  let nextToken: string | undefined;
+  let calls = 0;
+  do {
+    if (calls >= maxCalls) return false;
+    signal?.throwIfAborted();
+    const page = await deps.source.lookup({ ...query, nextToken }, signal);
+    calls++;
+    result.calls++;
+    storePage(page.events, deps, result, query.region);
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return true;
+}
+
+/** Normalises and stores one page of LookupEvents items; returns the events stored. */
+export function storePage(items: readonly unknown[], deps: Pick<PollDeps, 'store' | 'clock' | 'logger' | 'metrics' | 'onPageStored'>, result: PollResult, region: string): NotebookEvent[] {
+  const events: NotebookEvent[] = [];
+  const rejections: Rejection[] = [];
+  for (const item of items) {
+    const n = normaliseLookupEvent(item);
+    if (n.kind === 'event') events.push(n.event);
+    else if (n.kind === 'ignored') result.ignored++;
+    else {
+      rejections.push({ reason: n.reason, source: `LookupEvents ${region}`, raw: safeJson(item) });
+      deps.logger.warn({ region, reason: n.reason }, 'skipped a malformed CloudTrail record');
+    }
+  }
+  result.fetched += items.length;
+  const now = deps.clock.now();
+  if (events.length) {
+    const inserted = deps.store.insertEvents(events, now);
+    result.inserted += inserted;
+    deps.metrics?.recordsIngested.inc({ source: 'cloudtrail' }, inserted);
+  }
+  if (rejections.length) {
+    deps.store.recordRejections(rejections, now);
+    result.rejected += rejections.length;
+    deps.metrics?.recordsRejected.inc({ source: 'cloudtrail' }, rejections.length);
+  }
+  deps.onPageStored?.(region, result.calls);
+  return events;
+}
+
+function safeJson(v: unknown): string {
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return String(v);
+  }
+}

@@ -1,0 +1,48 @@
+import { sleep, type Clock } from './clock.js';
+
+/**
+ * At most `limit` acquisitions in any window of `windowMs` (a sliding window, not a
+ * bucket that refills at once), with callers served in arrival order. CloudTrail's
+ * LookupEvents allows 2 requests per second per account and region, retries included,
+ * so every attempt goes through one of these.
+ */
+export class SlidingWindowLimiter {
+  private readonly granted: number[] = [];
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly limit: number,
+    readonly windowMs: number,
+    private readonly clock: Clock = { now: () => Date.now() },
+    private readonly wait: (ms: number) => Promise<void> = sleep,
+  ) {}
+
+  acquire(): Promise<void> {
+    const turn = this.queue.then(() => this.take());
+    this.queue = turn.catch(() => undefined);
+    return turn;
+  }
+
+  private async take(): Promise<void> {
+    for (;;) {
+      const now = this.clock.now();
+      while (this.granted.length && this.granted[0]! <= now - this.windowMs) this.granted.shift();
+      if (this.granted.length < this.limit) {
+        this.granted.push(now);
+        return;
+      }
+      await this.wait(this.granted[0]! + this.windowMs - now + 1);
+    }
+  }
+}
+
+/** One limiter per key (account-region), created on first use and shared after. */
+export class LimiterRegistry {
+  private readonly limiters = new Map<string, SlidingWindowLimiter>();
+  constructor(private readonly make: () => SlidingWindowLimiter) {}
+  for(key: string): SlidingWindowLimiter {
+    let l = this.limiters.get(key);
+    if (!l) this.limiters.set(key, (l = this.make()));
+    return l;
+  }
+}

@@ -1,0 +1,62 @@
+import { sleep } from './clock.js';
+
+export interface RetryOptions {
+  attempts: number;
+  baseMs: number;
+  maxMs: number;
+  /** Decides whether an error is worth another attempt. */
+  retryable: (err: unknown) => boolean;
+  onRetry?: (err: unknown, attempt: number, delayMs: number) => void;
+  random?: () => number;
+  wait?: (ms: number) => Promise<void>;
+  signal?: AbortSignal;
+}
+
+/** Exponential backoff with full jitter (delay drawn from [0, min(max, base·2^n)]). */
+export async function withRetry<T>(fn: (attempt: number) => Promise<T>, o: RetryOptions): Promise<T> {
+  const random = o.random ?? Math.random;
+  const wait = o.wait ?? ((ms: number) => sleep(ms, o.signal));
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn(attempt);
+    } catch (err) {
+      if (attempt >= o.attempts || !o.retryable(err) || o.signal?.aborted) throw err;
+      const cap = Math.min(o.maxMs, o.baseMs * 2 ** (attempt - 1));
+      const delay = Math.round(cap / 2 + (random() * cap) / 2);
+      o.onRetry?.(err, attempt, delay);
+      await wait(delay);
+    }
+  }
+}
+
+const RETRYABLE_AWS = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'InternalFailure',
+  'InternalServerException',
+  'ServiceUnavailable',
+  'ServiceUnavailableException',
+  'RequestTimeout',
+  'RequestTimeoutException',
+]);
+
+const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'UND_ERR_SOCKET']);
+
+/** Throttling, 5xx and network failures are worth retrying; 4xx client errors are not. */
+export function isRetryableAwsError(err: unknown): boolean {
+  const e = err as { name?: string; code?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown };
+  if (e?.name && RETRYABLE_AWS.has(e.name)) return true;
+  if (e?.code && NETWORK_CODES.has(e.code)) return true;
+  const status = e?.$metadata?.httpStatusCode;
+  if (status !== undefined && status >= 500) return true;
+  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return false;
+  // Socket-level failures from the SDK's HTTP handler carry no HTTP status.
+  return status === undefined && /socket|ECONN|network|EPIPE|hang up/i.test(String((err as Error)?.message ?? ''));
+}
+
+export function isThrottle(err: unknown): boolean {
+  const name = (err as { name?: string })?.name;
+  return name === 'ThrottlingException' || name === 'Throttling' || name === 'TooManyRequestsException';
+}
