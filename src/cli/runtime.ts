@@ -43,8 +43,8 @@ export function createRuntime(io: CliIO, o: RuntimeOptions = {}): Runtime {
   const metrics = new Metrics({ defaultMetrics: o.defaultMetrics });
   const store = Store.open(o.databasePath ?? config.databasePath);
   const useAws = o.aws !== false && config.regions.length > 0;
-  const cloudTrail = useAws ? createCloudTrailSource({ logger, metrics, clock: io.clock, quick: o.quickAws }) : undefined;
-  const athena = useAws ? createAthenaSource({ logger, metrics, clock: io.clock, quick: o.quickAws }) : undefined;
+  const cloudTrail = useAws ? createCloudTrailSource({ logger, metrics, quick: o.quickAws }) : undefined;
+  const athena = useAws ? createAthenaSource({ logger, metrics, quick: o.quickAws }) : undefined;
   const enricher = athena
     ? new Enricher({
         store,

@@ -1,7 +1,6 @@
 import { AthenaClient, GetCalculationExecutionCommand, GetSessionCommand } from '@aws-sdk/client-athena';
 import type { AthenaCalculationFacts, AthenaSessionFacts } from '../../model/types.js';
 import type { Metrics } from '../../observability/metrics.js';
-import type { Clock } from '../../util/clock.js';
 import type { Logger } from '../../util/logger.js';
 import { LimiterRegistry, SlidingWindowLimiter } from '../../util/rate-limiter.js';
 import { isRetryableAwsError, withRetry } from '../../util/retry.js';
@@ -27,7 +26,6 @@ function classify(err: unknown): 'not-found' | 'denied' | 'error' {
 export interface AthenaSourceOptions {
   logger: Logger;
   metrics?: Metrics;
-  clock?: Clock;
   /** Requests per second per region for enrichment reads. */
   ratePerSecond?: number;
   quick?: boolean;
@@ -36,7 +34,7 @@ export interface AthenaSourceOptions {
 /** GetSession / GetCalculationExecution through the SDK, rate-limited and retried. */
 export function createAthenaSource(o: AthenaSourceOptions): AthenaSource {
   const clients = new Map<string, AthenaClient>();
-  const limiters = new LimiterRegistry(() => new SlidingWindowLimiter(o.ratePerSecond ?? 5, 1000, o.clock));
+  const limiters = new LimiterRegistry(() => new SlidingWindowLimiter(o.ratePerSecond ?? 5, 1000));
   const client = (region: string) => {
     let c = clients.get(region);
     if (!c) {

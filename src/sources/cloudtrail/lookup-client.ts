@@ -3,7 +3,6 @@ import type { Logger } from '../../util/logger.js';
 import type { Metrics } from '../../observability/metrics.js';
 import { LimiterRegistry, SlidingWindowLimiter } from '../../util/rate-limiter.js';
 import { isRetryableAwsError, isThrottle, withRetry } from '../../util/retry.js';
-import type { Clock } from '../../util/clock.js';
 
 export interface LookupQuery {
   region: string;
@@ -27,8 +26,7 @@ export interface CloudTrailSource {
 export interface LookupClientOptions {
   logger: Logger;
   metrics?: Metrics;
-  clock?: Clock;
-  /** Requests per second per region (CloudTrail: 2, not adjustable). */
+  /** Requests per second per region (CloudTrail: 2, not adjustable). Limits run on real time, never a test clock. */
   ratePerSecond?: number;
   attempts?: number;
   /** Short timeouts for interactive CLI use, where AWS may be unreachable. */
@@ -42,7 +40,7 @@ export interface LookupClientOptions {
  */
 export function createCloudTrailSource(o: LookupClientOptions): CloudTrailSource {
   const clients = new Map<string, CloudTrailClient>();
-  const limiters = new LimiterRegistry(() => new SlidingWindowLimiter(o.ratePerSecond ?? 2, 1000, o.clock));
+  const limiters = new LimiterRegistry(() => new SlidingWindowLimiter(o.ratePerSecond ?? 2, 1000));
   const client = (region: string) => {
     let c = clients.get(region);
     if (!c) {
