@@ -65,7 +65,8 @@ export async function ingestFiles(paths: string[], o: IngestOptions): Promise<In
     for (const text of batch.items) {
       result.read++;
       // Most of an account's trail is other services: skip those without parsing them.
-      if (batch.format === 'records' && !text.includes(ATHENA_EVENT_SOURCE)) {
+      // A record with no eventSource at all is malformed, not another service's: parse it.
+      if (batch.format === 'records' && !text.includes(ATHENA_EVENT_SOURCE) && text.includes('"eventSource"')) {
         result.ignored++;
         continue;
       }
