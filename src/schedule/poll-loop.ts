@@ -52,6 +52,11 @@ export class PollLoop {
     for (const r of o.regions) this.health.set(r, { lastSuccessAt: null, lastFailureAt: null, failingSince: null, lastError: null });
   }
 
+  /** Work to run after every cycle (alerts), set once the Slack side exists. */
+  setAfterCycle(fn: NonNullable<PollLoopOptions['afterCycle']>): void {
+    this.o.afterCycle = fn;
+  }
+
   /** Calculations the enricher should keep refreshing (e.g. alerted ones awaiting follow-up). */
   watchCalculations(fn: () => Array<{ region: string; calculationId: string }>): void {
     this.extraCalculations = fn;
@@ -128,7 +133,6 @@ export class PollLoop {
     const limit = 3 * this.o.intervalSeconds * 1000;
     for (const h of this.health.values()) {
       if (h.failingSince !== null && now - h.failingSince > limit) return false;
-      if (h.lastSuccessAt === null && h.failingSince === null) continue;
     }
     return true;
   }

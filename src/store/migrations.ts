@@ -3,7 +3,7 @@
  * user_version records how far a database has come. Never edit a shipped entry: append.
  */
 export const MIGRATIONS: readonly string[] = [
-  // 1: records, cursors, enrichment, rejects, Slack outbox
+  // 1: records, cursors, enrichment, rejects, Slack outbox and alerts
   `
   CREATE TABLE records (
     event_id       TEXT PRIMARY KEY,
@@ -56,18 +56,39 @@ export const MIGRATIONS: readonly string[] = [
   );
 
   CREATE TABLE slack_posts (
-    key         TEXT PRIMARY KEY,
-    kind        TEXT NOT NULL,
-    channel     TEXT NOT NULL,
-    parent_key  TEXT,
-    payload     TEXT NOT NULL,
-    status      TEXT NOT NULL,
-    ts          TEXT,
-    attempts    INTEGER NOT NULL DEFAULT 0,
-    last_error  TEXT,
-    created_at  INTEGER NOT NULL,
-    posted_at   INTEGER
+    key             TEXT PRIMARY KEY,
+    kind            TEXT NOT NULL,
+    channel         TEXT NOT NULL,
+    parent_key      TEXT,
+    thread_ts       TEXT,
+    payload         TEXT NOT NULL,
+    status          TEXT NOT NULL,
+    ts              TEXT,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    maybe_sent      INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL DEFAULT 0,
+    last_error      TEXT,
+    created_at      INTEGER NOT NULL,
+    posted_at       INTEGER
   );
-  CREATE INDEX slack_posts_pending ON slack_posts (status, created_at) WHERE status = 'pending';
+  CREATE INDEX slack_posts_pending ON slack_posts (channel, status) WHERE status = 'pending';
+
+  CREATE TABLE alerts (
+    calculation_id TEXT PRIMARY KEY,
+    session_id     TEXT NOT NULL,
+    region         TEXT NOT NULL,
+    post_key       TEXT NOT NULL,
+    confirmed      INTEGER NOT NULL,
+    status         TEXT NOT NULL,
+    created_at     INTEGER NOT NULL,
+    closed_at      INTEGER
+  );
+  CREATE INDEX alerts_open ON alerts (status) WHERE status = 'open';
+
+  CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  );
+  INSERT INTO meta (key, value) VALUES ('created_at', CAST(strftime('%s','now') AS INTEGER) * 1000);
   `,
 ];

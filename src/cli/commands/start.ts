@@ -1,13 +1,23 @@
 import { parseArgs } from 'node:util';
 import { PollLoop } from '../../schedule/poll-loop.js';
+import { createApp } from '../../slack/app.js';
+import { AlertManager } from '../../slack/alerts/alert-manager.js';
+import { DigestScheduler } from '../../slack/digest/digest-scheduler.js';
+import { Outbox } from '../../store/outbox.js';
 import { UsageError } from '../../util/errors.js';
 import type { CliIO } from '../io.js';
 import { createRuntime } from '../runtime.js';
 
+/**
+ * `start`: the poller, the Slack app, the digest schedule and alerts, until SIGTERM/SIGINT.
+ * Stopping: stop taking Slack requests, let the poll write in flight finish, let sends in
+ * flight be recorded, close the store, exit 0.
+ */
 export async function startCommand(argv: string[], io: CliIO): Promise<number> {
   const { positionals } = parseArgs({ args: argv, options: {}, allowPositionals: true, strict: true });
   if (positionals.length) throw new UsageError('usage: athena-session-bot start');
-  const rt = createRuntime(io, { needs: ['regions'], defaultMetrics: true });
+  const rt = createRuntime(io, { needs: ['regions', 'slack-http-or-socket'], defaultMetrics: true });
+  const outbox = new Outbox(rt.store);
   const loop = new PollLoop({
     store: rt.store,
     source: rt.cloudTrail!,
@@ -21,14 +31,36 @@ export async function startCommand(argv: string[], io: CliIO): Promise<number> {
     backfillHours: rt.config.backfillHours,
     retentionDays: rt.config.retentionDays,
   });
-  rt.logger.info({ regions: rt.config.regions, intervalSeconds: rt.config.pollIntervalSeconds }, 'starting');
+  const bot = createApp({ runtime: rt, outbox, clock: io.clock, pollLoop: loop });
+  const alerts = new AlertManager({ store: rt.store, outbox, delivery: bot.delivery, config: rt.config, clock: io.clock, logger: rt.logger, athenaConfigured: Boolean(rt.athena) });
+  loop.watchCalculations(() => alerts.watched());
+  loop.setAfterCycle(async (cycle) => {
+    alerts.onCycle(cycle.enrichment?.views);
+  });
+  const digests = new DigestScheduler({ store: rt.store, outbox, delivery: bot.delivery, config: rt.config, clock: io.clock, logger: rt.logger });
+
+  try {
+    await bot.start();
+  } catch (err) {
+    rt.close();
+    throw err;
+  }
+  rt.logger.info(
+    { regions: rt.config.regions, intervalSeconds: rt.config.pollIntervalSeconds, digest: Boolean(rt.config.digest.channel), alerts: Boolean(rt.config.alertChannel), socketMode: Boolean(rt.config.slack.appToken) },
+    'athena-session-bot started',
+  );
+  digests.start();
   loop.start();
+
   await new Promise<void>((resolve) => {
     if (io.stopSignal?.aborted) return resolve();
     io.stopSignal?.addEventListener('abort', () => resolve(), { once: true });
   });
-  rt.logger.info('stopping: finishing the poll write in flight');
+  rt.logger.info('stopping: no new Slack requests; finishing the poll write and sends in flight');
+  await bot.app.stop().catch(() => undefined);
+  await digests.stop();
   await loop.close();
+  await bot.stop();
   rt.close();
   rt.logger.info('stopped');
   return 0;

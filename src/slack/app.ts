@@ -1,0 +1,169 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import bolt, { type App as BoltApp, type CustomRoute } from '@slack/bolt';
+import type { Config } from '../config/config.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { Runtime } from '../cli/runtime.js';
+import type { PollLoop } from '../schedule/poll-loop.js';
+import type { Outbox } from '../store/outbox.js';
+import { sleep, type Clock } from '../util/clock.js';
+import type { Logger } from '../util/logger.js';
+import { DeliveryQueue } from './delivery/delivery-queue.js';
+import { registerCommand } from './listeners/command.js';
+import { registerMention } from './listeners/mention.js';
+import { ReportService } from './report-service.js';
+import { createWebClient, slackLogger, type WebClient } from './slack-client.js';
+
+const { App, HTTPReceiver, SocketModeReceiver } = bolt;
+
+export interface AppDeps {
+  runtime: Pick<Runtime, 'config' | 'store' | 'cloudTrail' | 'enricher' | 'logger' | 'metrics'>;
+  outbox: Outbox;
+  clock: Clock;
+  /** For /healthz: the poll loop whose per-region health is reported. */
+  pollLoop?: PollLoop;
+  /** Injected for tests; default: a client for SLACK_BOT_TOKEN at SLACK_API_URL. */
+  web?: WebClient;
+}
+
+export interface SlackBot {
+  app: BoltApp;
+  web: WebClient;
+  delivery: DeliveryQueue;
+  reports: ReportService;
+  /** Starts listening; resolves once the receiver is up (Slack itself may still be unreachable). */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Slack identity once auth.test has succeeded. */
+  identity(): { botId: string; botUserId: string; team: string } | undefined;
+}
+
+/**
+ * Builds the Slack side of the bot (SPEC §5): Bolt's receiver (HTTP at /slack/events with
+ * signature checks, or Socket Mode), /healthz and /metrics, the slash command, mentions and
+ * the delivery queue. Nothing here starts until `start()`; nothing here polls AWS.
+ */
+export function createApp(deps: AppDeps): SlackBot {
+  const { config, logger, metrics } = deps.runtime;
+  const token = config.slack.botToken!;
+  const web = deps.web ?? createWebClient(token, config.slack.apiUrl, logger);
+  const delivery = new DeliveryQueue({ outbox: deps.outbox, web, logger, metrics });
+  const reports = new ReportService(deps.runtime, deps.clock);
+  let identity: { botId: string; botUserId: string; team: string } | undefined;
+  let authError: string | undefined;
+
+  const routes: CustomRoute[] = [
+    { path: '/healthz', method: ['GET'], handler: (_req, res) => health(res) },
+    { path: '/metrics', method: ['GET'], handler: (_req, res) => void serveMetrics(res, metrics) },
+  ];
+
+  function health(res: ServerResponse): void {
+    const now = deps.clock.now();
+    const healthy = deps.pollLoop ? deps.pollLoop.healthy(now) : true;
+    const regions = Object.fromEntries(
+      [...(deps.pollLoop?.health ?? new Map())].map(([region, h]) => [
+        region,
+        {
+          lastSuccessfulPoll: h.lastSuccessAt ? new Date(h.lastSuccessAt).toISOString() : null,
+          failingSince: h.failingSince ? new Date(h.failingSince).toISOString() : null,
+          lastError: h.lastError,
+        },
+      ]),
+    );
+    const body = JSON.stringify({ status: healthy ? 'ok' : 'failing', regions, slack: identity ? 'connected' : authError ? `unreachable: ${authError}` : 'connecting', outbox: deps.outbox.counts() });
+    res.writeHead(healthy ? 200 : 503, { 'content-type': 'application/json' });
+    res.end(body);
+  }
+
+  // Our own authorize: Bolt would otherwise call auth.test at construction and keep a
+  // rejected promise forever if Slack was down at that moment.
+  const authorize = async () => ({ botToken: token, botId: identity?.botId, botUserId: identity?.botUserId });
+  const socketMode = Boolean(config.slack.appToken);
+  const receiver = socketMode
+    ? new SocketModeReceiver({ appToken: config.slack.appToken!, customRoutes: routes, installerOptions: { port: config.port }, logger: slackLogger(logger) })
+    : new HTTPReceiver({
+        signingSecret: config.slack.signingSecret!,
+        endpoints: '/slack/events',
+        customRoutes: routes,
+        logger: slackLogger(logger),
+        customPropertiesExtractor: (req: IncomingMessage) => ({ receivedAt: (req as IncomingMessage & { receivedAt?: number }).receivedAt ?? Date.now() }),
+      });
+  const app = new App({
+    receiver,
+    authorize,
+    logger: slackLogger(logger),
+    clientOptions: { slackApiUrl: config.slack.apiUrl, retryConfig: { retries: 2 } },
+  });
+  app.error(async (err) => {
+    logger.error({ error: err.message, code: (err as { code?: string }).code }, 'Slack listener error');
+  });
+  registerCommand(app, { config, reports, logger, metrics });
+  registerMention(app, { config, reports, outbox: deps.outbox, delivery, logger });
+
+  const stopAuth = new AbortController();
+  async function authenticate(): Promise<void> {
+    for (let attempt = 1; !stopAuth.signal.aborted; attempt++) {
+      try {
+        const res = await web.auth.test();
+        identity = { botId: res.bot_id ?? '', botUserId: res.user_id ?? '', team: res.team ?? '' };
+        authError = undefined;
+        logger.info({ team: identity.team, botUserId: identity.botUserId }, 'connected to Slack');
+        delivery.kick();
+        return;
+      } catch (err) {
+        authError = (err as { data?: { error?: string } }).data?.error ?? (err as Error).message;
+        const delay = Math.min(60_000, 1000 * 2 ** Math.min(attempt, 6));
+        logger.warn({ attempt, error: authError, retryInMs: delay }, 'Slack auth.test failed; retrying');
+        await sleep(delay, stopAuth.signal);
+      }
+    }
+  }
+
+  let socketRetry: Promise<void> | undefined;
+  return {
+    app,
+    web,
+    delivery,
+    reports,
+    identity: () => identity,
+    async start() {
+      if (socketMode) {
+        // Socket Mode needs Slack to connect; keep trying in the background rather than fail start-up.
+        socketRetry = (async () => {
+          for (let attempt = 1; !stopAuth.signal.aborted; attempt++) {
+            try {
+              await app.start();
+              logger.info({ port: config.port }, 'Socket Mode connected; /healthz and /metrics served');
+              return;
+            } catch (err) {
+              logger.warn({ attempt, error: (err as Error).message }, 'Socket Mode connection failed; retrying');
+              await sleep(Math.min(60_000, 1000 * 2 ** Math.min(attempt, 6)), stopAuth.signal);
+            }
+          }
+        })();
+      } else {
+        await app.start(config.port);
+        logger.info({ port: config.port }, 'listening for Slack at /slack/events; /healthz and /metrics served');
+      }
+      void authenticate();
+      delivery.kick();
+    },
+    async stop() {
+      stopAuth.abort();
+      await app.stop().catch((err: Error) => logger.warn({ error: err.message }, 'stopping the Slack receiver'));
+      await socketRetry;
+      await delivery.close();
+    },
+  };
+}
+
+async function serveMetrics(res: ServerResponse, metrics: Metrics): Promise<void> {
+  try {
+    const text = await metrics.registry.metrics();
+    res.writeHead(200, { 'content-type': metrics.registry.contentType });
+    res.end(text);
+  } catch (err) {
+    res.writeHead(500).end((err as Error).message);
+  }
+}
+
+export type { Config };
