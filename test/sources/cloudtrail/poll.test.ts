@@ -55,7 +55,8 @@ describe('pollRegion', () => {
 
   it('picks up a record delivered late, inside the lookback, and would miss it without the lookback', async () => {
     await pollRegion(REGION, deps());
-    const late = startSession({ sessionId: fakeUuid(), eventTime: T0 - 5 * MINUTE });
+    const lateId = fakeUuid();
+    const late = startSession({ sessionId: lateId, eventTime: T0 - 5 * MINUTE });
     // CloudTrail makes it visible 8 minutes later, after a cycle has already read past its eventTime.
     fake.addEvents([late], { visibleAt: T0 + 3 * MINUTE });
     clock.advance(MINUTE);
@@ -63,7 +64,7 @@ describe('pollRegion', () => {
     clock.advance(3 * MINUTE);
     const r = await pollRegion(REGION, deps());
     expect(r.inserted).toBe(1);
-    expect(store.sessionKnown(late.responseElements && (late.responseElements as { sessionId: string }).sessionId)).toBe(true);
+    expect(store.sessionKnown(lateId)).toBe(true);
 
     // Control: the same delivery with no lookback is lost, which is why the lookback exists.
     const other = tempStore().store;
