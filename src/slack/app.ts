@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import bolt, { type App as BoltApp, type CustomRoute } from '@slack/bolt';
+import { App, HTTPReceiver, SocketModeReceiver, type App as BoltApp, type CustomRoute } from '@slack/bolt';
 import type { Config } from '../config/config.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Runtime } from '../cli/runtime.js';
@@ -12,8 +12,6 @@ import { registerCommand } from './listeners/command.js';
 import { registerMention } from './listeners/mention.js';
 import { ReportService } from './report-service.js';
 import { createWebClient, slackLogger, type WebClient } from './slack-client.js';
-
-const { App, HTTPReceiver, SocketModeReceiver } = bolt;
 
 export interface AppDeps {
   runtime: Pick<Runtime, 'config' | 'store' | 'cloudTrail' | 'enricher' | 'logger' | 'metrics'>;
