@@ -4,6 +4,7 @@ import { createAthenaSource, type AthenaSource } from '../sources/athena/athena-
 import { Enricher } from '../sources/athena/enrich.js';
 import { createCloudTrailSource, type CloudTrailSource } from '../sources/cloudtrail/lookup-client.js';
 import { Store } from '../store/store.js';
+import { PollHealth } from '../schedule/poll-health.js';
 import { createLogger, type Logger } from '../util/logger.js';
 import type { CliIO } from './io.js';
 
@@ -16,6 +17,7 @@ export interface Runtime {
   cloudTrail: CloudTrailSource | undefined;
   athena: AthenaSource | undefined;
   enricher: Enricher | undefined;
+  health: PollHealth;
   close(): void;
 }
 
@@ -43,7 +45,15 @@ export function createRuntime(io: CliIO, o: RuntimeOptions = {}): Runtime {
   const metrics = new Metrics({ defaultMetrics: o.defaultMetrics });
   const store = Store.open(o.databasePath ?? config.databasePath);
   const useAws = o.aws !== false && config.regions.length > 0;
-  const cloudTrail = useAws ? createCloudTrailSource({ logger, metrics, quick: o.quickAws }) : undefined;
+  const health = new PollHealth(config.regions);
+  const cloudTrail = useAws
+    ? createCloudTrailSource({
+        logger,
+        metrics,
+        quick: o.quickAws,
+        onAttempt: (region, err) => (err ? health.failure(region, (err as Error).message ?? String(err)) : health.success(region)),
+      })
+    : undefined;
   const athena = useAws ? createAthenaSource({ logger, metrics, quick: o.quickAws }) : undefined;
   const enricher = athena
     ? new Enricher({
@@ -56,5 +66,5 @@ export function createRuntime(io: CliIO, o: RuntimeOptions = {}): Runtime {
         refreshMs: config.pollIntervalSeconds * 1000,
       })
     : undefined;
-  return { config, logger, metrics, store, cloudTrail, athena, enricher, close: () => store.close() };
+  return { config, logger, metrics, store, cloudTrail, athena, enricher, health, close: () => store.close() };
 }

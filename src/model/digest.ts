@@ -83,7 +83,7 @@ export function buildDigest(d: DigestInput): Digest {
   let calculationsStarted = 0;
   const longRunning: LongRunning[] = [];
 
-  for (const s of d.sessions) {
+  for (const s of [...d.sessions].sort((a, b) => (a.sessionId < b.sessionId ? -1 : a.sessionId > b.sessionId ? 1 : 0))) {
     if (seen.has(s.sessionId)) continue;
     seen.add(s.sessionId);
     if (inDay(s.endedAt, d)) sessionsEnded++;
@@ -146,7 +146,7 @@ export function buildDigest(d: DigestInput): Digest {
   }
 
   longRunning.sort((a, b) => b.minutes - a.minutes || a.calculationId.localeCompare(b.calculationId));
-  notebookImports.sort((a, b) => a.at - b.at);
+  notebookImports.sort((a, b) => a.at - b.at || (a.notebookId ?? '').localeCompare(b.notebookId ?? '') || a.principal.localeCompare(b.principal));
   return {
     date: d.date,
     timezone: d.timezone,

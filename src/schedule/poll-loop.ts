@@ -5,13 +5,7 @@ import type { Store } from '../store/store.js';
 import { DAY, sleep, type Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-
-export interface RegionHealth {
-  lastSuccessAt: number | null;
-  lastFailureAt: number | null;
-  failingSince: number | null;
-  lastError: string | null;
-}
+import { PollHealth } from './poll-health.js';
 
 export interface PollLoopOptions {
   store: Store;
@@ -25,6 +19,8 @@ export interface PollLoopOptions {
   lookbackMinutes: number;
   backfillHours: number;
   retentionDays: number;
+  /** Shared with the CloudTrail source, which reports every attempt; made here if not given. */
+  health?: PollHealth;
   /** Runs after every cycle with the re-folded open sessions (alerts hook in here). */
   afterCycle?: (cycle: CycleReport) => Promise<void>;
   onPageStored?: (region: string, page: number) => void;
@@ -42,14 +38,14 @@ export interface CycleReport {
  * Stopping waits for the write in flight: the stop signal is checked only between pages.
  */
 export class PollLoop {
-  readonly health = new Map<string, RegionHealth>();
+  readonly health: PollHealth;
   private running: Promise<void> | undefined;
   private readonly stop = new AbortController();
   private lastPrune = 0;
   private extraCalculations: () => Array<{ region: string; calculationId: string }> = () => [];
 
   constructor(private readonly o: PollLoopOptions) {
-    for (const r of o.regions) this.health.set(r, { lastSuccessAt: null, lastFailureAt: null, failingSince: null, lastError: null });
+    this.health = o.health ?? new PollHealth(o.regions);
   }
 
   /** Work to run after every cycle (alerts), set once the Slack side exists. */
@@ -87,11 +83,9 @@ export class PollLoop {
     const failures: CycleReport['failures'] = [];
     settled.forEach((s, i) => {
       const region = o.regions[i]!;
-      const h = this.health.get(region)!;
-      const now = o.clock.now();
       if (s.status === 'fulfilled') {
         results.push(s.value);
-        Object.assign(h, { lastSuccessAt: now, failingSince: null, lastError: null });
+        this.health.success(region);
         o.logger.info(
           { region, calls: s.value.calls, fetched: s.value.fetched, inserted: s.value.inserted, rejected: s.value.rejected, strategy: s.value.strategy },
           'poll cycle done',
@@ -99,7 +93,7 @@ export class PollLoop {
       } else {
         const error = (s.reason as Error)?.message ?? String(s.reason);
         failures.push({ region, error });
-        Object.assign(h, { lastFailureAt: now, failingSince: h.failingSince ?? now, lastError: error });
+        this.health.failure(region, error);
         o.metrics?.pollCycles.inc({ region, outcome: 'failed' });
         o.logger.error({ region, error }, 'poll cycle failed; the cursor stays where it was');
       }
@@ -128,13 +122,9 @@ export class PollLoop {
     return report;
   }
 
-  /** True when every region has succeeded within three intervals (SPEC §5 /healthz). */
-  healthy(now: number): boolean {
-    const limit = 3 * this.o.intervalSeconds * 1000;
-    for (const h of this.health.values()) {
-      if (h.failingSince !== null && now - h.failingSince > limit) return false;
-    }
-    return true;
+  /** False when polling has failed for longer than three intervals (SPEC §5 /healthz). */
+  healthy(): boolean {
+    return this.health.healthy(3 * this.o.intervalSeconds * 1000);
   }
 
   private async loop(): Promise<void> {

@@ -55,10 +55,9 @@ export function createApp(deps: AppDeps): SlackBot {
   ];
 
   function health(res: ServerResponse): void {
-    const now = deps.clock.now();
-    const healthy = deps.pollLoop ? deps.pollLoop.healthy(now) : true;
+    const healthy = deps.pollLoop ? deps.pollLoop.healthy() : true;
     const regions = Object.fromEntries(
-      [...(deps.pollLoop?.health ?? new Map())].map(([region, h]) => [
+      [...(deps.pollLoop?.health.regions ?? new Map())].map(([region, h]) => [
         region,
         {
           lastSuccessfulPoll: h.lastSuccessAt ? new Date(h.lastSuccessAt).toISOString() : null,

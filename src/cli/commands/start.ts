@@ -30,6 +30,7 @@ export async function startCommand(argv: string[], io: CliIO): Promise<number> {
     lookbackMinutes: rt.config.lookbackMinutes,
     backfillHours: rt.config.backfillHours,
     retentionDays: rt.config.retentionDays,
+    health: rt.health,
   });
   const bot = createApp({ runtime: rt, outbox, clock: io.clock, pollLoop: loop });
   const alerts = new AlertManager({ store: rt.store, outbox, delivery: bot.delivery, config: rt.config, clock: io.clock, logger: rt.logger, athenaConfigured: Boolean(rt.athena) });

@@ -31,6 +31,8 @@ export interface LookupClientOptions {
   attempts?: number;
   /** Short timeouts for interactive CLI use, where AWS may be unreachable. */
   quick?: boolean;
+  /** Told of every attempt's outcome (health reporting); throttles are reported as successes of the connection. */
+  onAttempt?: (region: string, error: unknown | undefined) => void;
 }
 
 /**
@@ -70,9 +72,15 @@ export function createCloudTrailSource(o: LookupClientOptions): CloudTrailSource
               }),
               { abortSignal: signal },
             );
+            o.onAttempt?.(q.region, undefined);
             return { events: out.Events ?? [], nextToken: out.NextToken };
           } catch (err) {
-            if (isThrottle(err)) o.metrics?.throttles.inc({ region: q.region });
+            if (isThrottle(err)) {
+              o.metrics?.throttles.inc({ region: q.region });
+              o.onAttempt?.(q.region, undefined);
+            } else {
+              o.onAttempt?.(q.region, err);
+            }
             throw err;
           }
         },
