@@ -2,6 +2,7 @@ import type { Metrics } from '../../observability/metrics.js';
 import type { Outbox, OutboxPost } from '../../store/outbox.js';
 import { HOUR, sleep } from '../../util/clock.js';
 import type { Logger } from '../../util/logger.js';
+import { failpoint } from '../../util/failpoints.js';
 import { describeSlackError, PERMANENT_SLACK_ERRORS, type WebClient } from '../slack-client.js';
 
 /** Pacing, Retry-After and Slack's own timestamps are real time, whatever clock the domain uses. */
@@ -79,15 +80,40 @@ export class DeliveryQueue {
   private async work(channel: string): Promise<void> {
     const { outbox } = this.o;
     while (!this.stop.signal.aborted) {
-      const post = outbox.nextPending(channel);
-      if (!post) return;
+      const head = outbox.nextPending(channel);
+      if (!head) return;
+      const post = this.deliverable(head);
+      if (!post) {
+        // Its parent is pending in another channel: wait for that channel's worker.
+        await this.pause(250);
+        continue;
+      }
       const delay = post.nextAttemptAt - realTime.now();
       if (delay > 0) {
         await this.pause(delay);
         continue;
       }
-      await this.deliver(post);
+      // A post that could not be attempted must not be retried in a tight loop (that would starve the event loop).
+      if (!(await this.deliver(post)) && !this.stop.signal.aborted) await this.pause(250);
     }
+  }
+
+  /**
+   * What to deliver for the head of a channel's queue: the head itself, or the pending
+   * parent it waits for when that parent is in this channel (a reply recorded before its
+   * parent); undefined when the parent it waits for is pending in another channel.
+   */
+  private deliverable(head: OutboxPost): OutboxPost | undefined {
+    const seen = new Set<string>();
+    let post = head;
+    while (!post.threadTs && post.parentKey && !seen.has(post.key)) {
+      seen.add(post.key);
+      const parent = this.o.outbox.get(post.parentKey);
+      if (!parent || parent.status !== 'pending') break;
+      if (parent.channel !== head.channel) return undefined;
+      post = parent;
+    }
+    return post;
   }
 
   private pause(ms: number): Promise<void> {
@@ -102,24 +128,29 @@ export class DeliveryQueue {
     });
   }
 
-  private async deliver(post: OutboxPost): Promise<void> {
+  /** Returns false when nothing could be attempted (the parent is still pending, or stopping). */
+  private async deliver(post: OutboxPost): Promise<boolean> {
     const { outbox, web, logger, metrics } = this.o;
     const clock = realTime;
     const threadTs = this.threadFor(post);
-    if (threadTs === undefined) return; // parent still pending: it is earlier in this channel's order
+    if (threadTs === undefined) return false; // parent still pending
+    let checking = false;
     try {
       if (post.maybeSent) {
+        checking = true;
         const found = await this.findInSlack(post, threadTs);
+        checking = false;
         if (found) {
           logger.info({ key: post.key, ts: found }, 'post found in Slack after an interrupted send; not posting again');
           outbox.markPosted(post.key, found, clock.now());
-          return;
+          return true;
         }
       }
       const since = clock.now() - (this.lastPostAt.get(post.channel) ?? 0);
       if (since < this.spacing) await this.wait(this.spacing - since, this.stop.signal);
-      if (this.stop.signal.aborted) return;
+      if (this.stop.signal.aborted) return false;
       outbox.markSending(post.key);
+      failpoint('slack.before-send');
       this.lastPostAt.set(post.channel, clock.now());
       const res = await web.chat.postMessage({
         channel: post.channel,
@@ -132,11 +163,13 @@ export class DeliveryQueue {
       });
       const ts = res.ts ?? '';
       this.o.afterSend?.(post, ts);
+      failpoint('slack.after-send');
       outbox.markPosted(post.key, ts, clock.now());
       metrics?.slackPosts.inc({ kind: post.kind });
     } catch (err) {
-      this.onError(post, err);
+      this.onError(post, err, checking);
     }
+    return true;
   }
 
   /** undefined: wait for the parent; null: top level; string: the thread. */
@@ -167,7 +200,8 @@ export class DeliveryQueue {
     return undefined;
   }
 
-  private onError(post: OutboxPost, err: unknown): void {
+  /** `checking`: the error came from looking for the post in Slack, so it says nothing about whether the post is there. */
+  private onError(post: OutboxPost, err: unknown, checking = false): void {
     const { outbox, logger, metrics } = this.o;
     const clock = realTime;
     const info = describeSlackError(err);
@@ -176,7 +210,8 @@ export class DeliveryQueue {
     if (info.kind === 'rate-limited') {
       logger.warn({ key: post.key, channel: post.channel, retryAfterMs: info.retryAfterMs }, 'Slack rate limit: waiting Retry-After');
       this.lastPostAt.set(post.channel, now + (info.retryAfterMs ?? 1000));
-      outbox.markNotSent(post.key, 'ratelimited', now + (info.retryAfterMs ?? 1000));
+      if (checking) outbox.markUncertain(post.key, 'ratelimited', now + (info.retryAfterMs ?? 1000));
+      else outbox.markNotSent(post.key, 'ratelimited', now + (info.retryAfterMs ?? 1000));
       return;
     }
     if (info.kind === 'platform' && PERMANENT_SLACK_ERRORS.has(info.detail)) {
@@ -194,7 +229,7 @@ export class DeliveryQueue {
     const backoff = Math.min(5 * 60_000, 1000 * 2 ** Math.min(post.attempts, 9));
     const next = now + Math.round(backoff / 2 + (Math.random() * backoff) / 2);
     logger.warn({ key: post.key, channel: post.channel, error: info.detail, retryInMs: next - now }, 'Slack delivery failed; will retry');
-    if (info.definite) outbox.markNotSent(post.key, info.detail, next);
+    if (info.definite && !checking) outbox.markNotSent(post.key, info.detail, next);
     else outbox.markUncertain(post.key, info.detail, next);
   }
 }

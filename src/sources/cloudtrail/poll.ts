@@ -7,6 +7,7 @@ import { HOUR, MINUTE } from '../../util/clock.js';
 import type { Logger } from '../../util/logger.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { CloudTrailSource, LookupQuery } from './lookup-client.js';
+import { failpoint } from '../../util/failpoints.js';
 
 export interface PollDeps {
   store: Store;
@@ -84,6 +85,7 @@ export async function pollRegion(region: string, deps: PollDeps, signal?: AbortS
     }
   }
   result.strategy = strategy;
+  failpoint('poll.before-cursor');
   store.commitPoll({ region, cursorMs: windowEnd, strategy, strategyCycles: Math.max(0, hold) }, [], clock.now());
   deps.metrics?.pollCycles.inc({ region, outcome: 'ok' });
   return result;
@@ -130,6 +132,7 @@ export function storePage(items: readonly unknown[], deps: Pick<PollDeps, 'store
     result.rejected += rejections.length;
     deps.metrics?.recordsRejected.inc({ source: 'cloudtrail' }, rejections.length);
   }
+  failpoint('poll.page-stored');
   deps.onPageStored?.(region, result.calls);
   return events;
 }

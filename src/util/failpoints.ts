@@ -1,0 +1,34 @@
+/**
+ * Crash-test failpoints. Inert unless ATHENA_BOT_FAILPOINTS names one, as `name:N` (comma
+ * separated): the N-th time execution reaches `name`, the process kills itself with
+ * SIGKILL, exactly as if the machine died at that instant. The crash tests use this to hit
+ * the windows that matter (mid-page, between commit and cursor move, between a Slack post
+ * and its record) deterministically.
+ */
+const armed = parse(process.env.ATHENA_BOT_FAILPOINTS);
+const hits = new Map<string, number>();
+
+function parse(spec: string | undefined): Map<string, number> | undefined {
+  if (!spec) return undefined;
+  const out = new Map<string, number>();
+  for (const part of spec.split(',')) {
+    const [name, n] = part.trim().split(':');
+    if (name) out.set(name, Math.max(1, Number(n) || 1));
+  }
+  return out;
+}
+
+export const FAILPOINTS = ['poll.page-stored', 'poll.before-cursor', 'slack.before-send', 'slack.after-send'] as const;
+export type FailpointName = (typeof FAILPOINTS)[number];
+
+export function failpoint(name: FailpointName): void {
+  if (!armed) return;
+  const at = armed.get(name);
+  if (at === undefined) return;
+  const n = (hits.get(name) ?? 0) + 1;
+  hits.set(name, n);
+  if (n === at) {
+    process.stderr.write(`failpoint ${name}:${n} reached: SIGKILL\n`);
+    process.kill(process.pid, 'SIGKILL');
+  }
+}
