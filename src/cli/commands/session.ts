@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { isWellFormedSessionId } from '../../records/athena-events.js';
+import { activeSessions } from '../../reports/active-sessions.js';
 import { activeSessionsDocument, sessionDocument } from '../../reports/session-document.js';
 import { buildSessionReport, sessionJson } from '../../reports/session-report.js';
 import { findSessionInCloudTrail } from '../../sources/cloudtrail/find-session.js';
@@ -47,7 +48,6 @@ export async function sessionCommand(argv: string[], io: CliIO): Promise<number>
     const now = io.clock.now();
     const model = { now, longRunningMinutes: rt.config.longRunningMinutes, dpuHourPriceUsd: rt.config.dpuHourPriceUsd };
     if (id === undefined) {
-      const { activeSessions } = await import('../../reports/active-sessions.js');
       const active = activeSessions(rt.store, model);
       if (values.json) printJson(io, active.map((v) => v.sessionId));
       else printDocuments(io, [activeSessionsDocument(active, displayOptions(rt.config, now))]);

@@ -25,7 +25,7 @@ export interface FindSessionDeps {
 export async function findSessionInCloudTrail(sessionId: string, regions: readonly string[], deps: FindSessionDeps, signal?: AbortSignal): Promise<boolean> {
   const id = sessionId.toLowerCase();
   const now = deps.clock.now();
-  const results = await Promise.all(
+  await Promise.all(
     regions.map(async (region) => {
       const result: PollResult = { region, windowStart: now - 90 * DAY, windowEnd: now, strategy: 'event-names', backfill: false, calls: 0, fetched: 0, inserted: 0, rejected: 0, ignored: 0 };
       let calls = 0;
@@ -54,9 +54,7 @@ export async function findSessionInCloudTrail(sessionId: string, regions: readon
       await read({ attribute: { key: 'EventName', value: 'StartSession' }, ...startWindow }, budget);
       if (Number.isFinite(first)) await read({ attribute: { key: 'EventName', value: 'TerminateSession' }, startMs: first, endMs: now }, budget);
       deps.logger.info({ region, sessionId: id, calls, found: result.inserted }, 'live CloudTrail look-up');
-      return result;
     }),
   );
-  void results;
   return deps.store.sessionKnown(id);
 }
