@@ -5,6 +5,7 @@ import { Enricher } from '../sources/athena/enrich.js';
 import { createCloudTrailSource, type CloudTrailSource } from '../sources/cloudtrail/lookup-client.js';
 import { Store } from '../store/store.js';
 import { PollHealth } from '../schedule/poll-health.js';
+import { PollLoop } from '../schedule/poll-loop.js';
 import { createLogger, type Logger } from '../util/logger.js';
 import type { CliIO } from './io.js';
 
@@ -67,4 +68,22 @@ export function createRuntime(io: CliIO, o: RuntimeOptions = {}): Runtime {
       })
     : undefined;
   return { config, logger, metrics, store, cloudTrail, athena, enricher, health, close: () => store.close() };
+}
+
+/** The poll loop of a runtime (needs AWS regions configured: `needs: ['regions']`). */
+export function createPollLoop(rt: Runtime, io: Pick<CliIO, 'clock'>): PollLoop {
+  return new PollLoop({
+    store: rt.store,
+    source: rt.cloudTrail!,
+    enricher: rt.enricher,
+    clock: io.clock,
+    logger: rt.logger,
+    metrics: rt.metrics,
+    regions: rt.config.regions,
+    intervalSeconds: rt.config.pollIntervalSeconds,
+    lookbackMinutes: rt.config.lookbackMinutes,
+    backfillHours: rt.config.backfillHours,
+    retentionDays: rt.config.retentionDays,
+    health: rt.health,
+  });
 }

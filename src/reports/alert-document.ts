@@ -82,7 +82,8 @@ export function followUpDocument(session: SessionView, c: CalculationView, o: Di
     default:
       text =
         session.endReason === 'idle-timeout'
-          ? `session timed out idle (inferred, ${at}): the calculation ran at most ${ran}`
+          ? // The calculation's inferred end is the session's last activity; the session timed out later.
+            `session timed out idle (inferred, ${formatTime(session.endedAt ?? c.endedAt, o.timezone)}): the calculation ran at most ${ran}`
           : `session ended at ${at}: the calculation ran at most ${ran}`;
   }
   const who = session.owner ? ` — ${principalLabel(session.owner)}'s session` : '';

@@ -36,13 +36,12 @@ export class SlidingWindowLimiter {
   }
 }
 
-/** One limiter per key (account-region), created on first use and shared after. */
-export class LimiterRegistry {
-  private readonly limiters = new Map<string, SlidingWindowLimiter>();
-  constructor(private readonly make: () => SlidingWindowLimiter) {}
-  for(key: string): SlidingWindowLimiter {
-    let l = this.limiters.get(key);
-    if (!l) this.limiters.set(key, (l = this.make()));
-    return l;
-  }
+/** Memoises one value per key (a client or a limiter per region), made on first use. */
+export function perKey<T>(make: (key: string) => T): (key: string) => T {
+  const made = new Map<string, T>();
+  return (key) => {
+    let v = made.get(key);
+    if (v === undefined) made.set(key, (v = make(key)));
+    return v;
+  };
 }

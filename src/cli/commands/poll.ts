@@ -1,8 +1,7 @@
 import { parseArgs } from 'node:util';
-import { PollLoop } from '../../schedule/poll-loop.js';
 import { UsageError } from '../../util/errors.js';
 import type { CliIO } from '../io.js';
-import { createRuntime } from '../runtime.js';
+import { createPollLoop, createRuntime } from '../runtime.js';
 
 export const POLL_USAGE = 'usage: athena-session-bot poll --once';
 
@@ -11,19 +10,7 @@ export async function pollCommand(argv: string[], io: CliIO): Promise<number> {
   if (!values.once || positionals.length) throw new UsageError(`${POLL_USAGE} (use "start" to poll continuously)`);
   const rt = createRuntime(io, { needs: ['regions'], defaultLogLevel: 'warn' });
   try {
-    const loop = new PollLoop({
-      store: rt.store,
-      source: rt.cloudTrail!,
-      enricher: rt.enricher,
-      clock: io.clock,
-      logger: rt.logger,
-      metrics: rt.metrics,
-      regions: rt.config.regions,
-      intervalSeconds: rt.config.pollIntervalSeconds,
-      lookbackMinutes: rt.config.lookbackMinutes,
-      backfillHours: rt.config.backfillHours,
-      retentionDays: rt.config.retentionDays,
-    });
+    const loop = createPollLoop(rt, io);
     const report = await loop.cycle(io.stopSignal);
     const iso = (t: number) => new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z');
     for (const r of report.results) {

@@ -1,12 +1,11 @@
 import { parseArgs } from 'node:util';
-import { PollLoop } from '../../schedule/poll-loop.js';
 import { createApp } from '../../slack/app.js';
 import { AlertManager } from '../../slack/alerts/alert-manager.js';
 import { DigestScheduler } from '../../slack/digest/digest-scheduler.js';
 import { Outbox } from '../../store/outbox.js';
 import { UsageError } from '../../util/errors.js';
 import type { CliIO } from '../io.js';
-import { createRuntime } from '../runtime.js';
+import { createPollLoop, createRuntime } from '../runtime.js';
 
 /**
  * `start`: the poller, the Slack app, the digest schedule and alerts, until SIGTERM/SIGINT.
@@ -18,20 +17,7 @@ export async function startCommand(argv: string[], io: CliIO): Promise<number> {
   if (positionals.length) throw new UsageError('usage: athena-session-bot start');
   const rt = createRuntime(io, { needs: ['regions', 'slack-http-or-socket'], defaultMetrics: true });
   const outbox = new Outbox(rt.store);
-  const loop = new PollLoop({
-    store: rt.store,
-    source: rt.cloudTrail!,
-    enricher: rt.enricher,
-    clock: io.clock,
-    logger: rt.logger,
-    metrics: rt.metrics,
-    regions: rt.config.regions,
-    intervalSeconds: rt.config.pollIntervalSeconds,
-    lookbackMinutes: rt.config.lookbackMinutes,
-    backfillHours: rt.config.backfillHours,
-    retentionDays: rt.config.retentionDays,
-    health: rt.health,
-  });
+  const loop = createPollLoop(rt, io);
   const bot = createApp({ runtime: rt, outbox, clock: io.clock, pollLoop: loop });
   const alerts = new AlertManager({ store: rt.store, outbox, delivery: bot.delivery, config: rt.config, clock: io.clock, logger: rt.logger, athenaConfigured: Boolean(rt.athena) });
   loop.watchCalculations(() => alerts.watched());

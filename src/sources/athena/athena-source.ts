@@ -2,7 +2,7 @@ import { AthenaClient, GetCalculationExecutionCommand, GetSessionCommand } from 
 import type { AthenaCalculationFacts, AthenaSessionFacts } from '../../model/types.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { Logger } from '../../util/logger.js';
-import { LimiterRegistry, SlidingWindowLimiter } from '../../util/rate-limiter.js';
+import { perKey, SlidingWindowLimiter } from '../../util/rate-limiter.js';
 import { isRetryableAwsError, withRetry } from '../../util/retry.js';
 
 export type AthenaResult<T> = { status: 'ok'; facts: T } | { status: 'not-found' | 'denied' | 'error'; message: string };
@@ -33,25 +33,20 @@ export interface AthenaSourceOptions {
 
 /** GetSession / GetCalculationExecution through the SDK, rate-limited and retried. */
 export function createAthenaSource(o: AthenaSourceOptions): AthenaSource {
-  const clients = new Map<string, AthenaClient>();
-  const limiters = new LimiterRegistry(() => new SlidingWindowLimiter(o.ratePerSecond ?? 5, 1000));
-  const client = (region: string) => {
-    let c = clients.get(region);
-    if (!c) {
-      c = new AthenaClient({
+  const limiter = perKey(() => new SlidingWindowLimiter(o.ratePerSecond ?? 5, 1000));
+  const client = perKey(
+    (region) =>
+      new AthenaClient({
         region,
         maxAttempts: 1,
         requestHandler: { connectionTimeout: o.quick ? 1500 : 5000, requestTimeout: o.quick ? 4000 : 20_000 },
-      });
-      clients.set(region, c);
-    }
-    return c;
-  };
+      }),
+  );
   async function call<T>(region: string, operation: string, fn: () => Promise<T>, signal?: AbortSignal): Promise<AthenaResult<T>> {
     try {
       const facts = await withRetry(
         async () => {
-          await limiters.for(region).acquire();
+          await limiter(region).acquire();
           return fn();
         },
         { attempts: o.quick ? 1 : 4, baseMs: 300, maxMs: 5000, retryable: isRetryableAwsError, signal },

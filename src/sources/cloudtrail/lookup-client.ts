@@ -1,7 +1,7 @@
 import { CloudTrailClient, LookupEventsCommand, type LookupAttributeKey } from '@aws-sdk/client-cloudtrail';
 import type { Logger } from '../../util/logger.js';
 import type { Metrics } from '../../observability/metrics.js';
-import { LimiterRegistry, SlidingWindowLimiter } from '../../util/rate-limiter.js';
+import { perKey, SlidingWindowLimiter } from '../../util/rate-limiter.js';
 import { isRetryableAwsError, isThrottle, withRetry } from '../../util/retry.js';
 
 export interface LookupQuery {
@@ -41,25 +41,20 @@ export interface LookupClientOptions {
  * are retried here with backoff and jitter.
  */
 export function createCloudTrailSource(o: LookupClientOptions): CloudTrailSource {
-  const clients = new Map<string, CloudTrailClient>();
-  const limiters = new LimiterRegistry(() => new SlidingWindowLimiter(o.ratePerSecond ?? 2, 1000));
-  const client = (region: string) => {
-    let c = clients.get(region);
-    if (!c) {
-      c = new CloudTrailClient({
+  const limiter = perKey(() => new SlidingWindowLimiter(o.ratePerSecond ?? 2, 1000));
+  const client = perKey(
+    (region) =>
+      new CloudTrailClient({
         region,
         maxAttempts: 1,
         requestHandler: { connectionTimeout: o.quick ? 1500 : 5000, requestTimeout: o.quick ? 4000 : 30_000 },
-      });
-      clients.set(region, c);
-    }
-    return c;
-  };
+      }),
+  );
   return {
     async lookup(q, signal) {
       return withRetry(
         async () => {
-          await limiters.for(q.region).acquire();
+          await limiter(q.region).acquire();
           o.metrics?.lookupCalls.inc({ region: q.region });
           try {
             const out = await client(q.region).send(
