@@ -123,9 +123,17 @@ export class Outbox {
     );
   }
 
-  /** An unknown outcome (network error, 5xx): keep maybe_sent so the next try checks Slack first. */
-  markUncertain(key: string, error: string, nextAttemptAt: number): void {
-    this.store.write(() => this.store.db.prepare('UPDATE slack_posts SET last_error = ?, next_attempt_at = ? WHERE key = ?').run(error, nextAttemptAt, key));
+  /**
+   * An unknown outcome (network error, 5xx, or a failed look-up in Slack): keep maybe_sent
+   * so the next try checks Slack first. A failed look-up counts as an attempt (a send was
+   * already counted by markSending) so back-off keeps growing while Slack is down.
+   */
+  markUncertain(key: string, error: string, nextAttemptAt: number, lookupFailed = false): void {
+    this.store.write(() =>
+      this.store.db
+        .prepare('UPDATE slack_posts SET last_error = ?, next_attempt_at = ?, attempts = attempts + ? WHERE key = ?')
+        .run(error, nextAttemptAt, lookupFailed ? 1 : 0, key),
+    );
   }
 
   markFailed(key: string, error: string): void {

@@ -210,7 +210,7 @@ export class DeliveryQueue {
     if (info.kind === 'rate-limited') {
       logger.warn({ key: post.key, channel: post.channel, retryAfterMs: info.retryAfterMs }, 'Slack rate limit: waiting Retry-After');
       this.lastPostAt.set(post.channel, now + (info.retryAfterMs ?? 1000));
-      if (checking) outbox.markUncertain(post.key, 'ratelimited', now + (info.retryAfterMs ?? 1000));
+      if (checking) outbox.markUncertain(post.key, 'ratelimited', now + (info.retryAfterMs ?? 1000), true);
       else outbox.markNotSent(post.key, 'ratelimited', now + (info.retryAfterMs ?? 1000));
       return;
     }
@@ -230,6 +230,6 @@ export class DeliveryQueue {
     const next = now + Math.round(backoff / 2 + (Math.random() * backoff) / 2);
     logger.warn({ key: post.key, channel: post.channel, error: info.detail, retryInMs: next - now }, 'Slack delivery failed; will retry');
     if (info.definite && !checking) outbox.markNotSent(post.key, info.detail, next);
-    else outbox.markUncertain(post.key, info.detail, next);
+    else outbox.markUncertain(post.key, info.detail, next, checking);
   }
 }
