@@ -46,7 +46,13 @@ export function foldSession(
 
   const start = events.find((e) => e.eventName === 'StartSession' && succeeded(e) && e.sessionId === id);
   const terminate = events.find((e) => e.eventName === 'TerminateSession' && succeeded(e) && e.sessionId === id);
-  const lastActivityAt = events.length ? events[events.length - 1]!.eventTime : (athenaFacts?.startedAt ?? opts.now);
+  // Failed calls are reported, never folded into state: they are not activity either.
+  const activity = events.filter(succeeded);
+  const lastActivityAt = activity.length
+    ? activity[activity.length - 1]!.eventTime
+    : events.length
+      ? events[events.length - 1]!.eventTime
+      : (athenaFacts?.startedAt ?? opts.now);
   const idleTimeoutMinutes = start?.detail.idleTimeoutMinutes ?? athenaFacts?.idleTimeoutMinutes ?? DEFAULT_IDLE_TIMEOUT_MINUTES;
   const longRunningMs = opts.longRunningMinutes * MINUTE;
 
@@ -83,7 +89,7 @@ export function foldSession(
     stateSource = 'cloudtrail';
     endedAt = terminate.eventTime;
     endReason = 'terminated';
-  } else if (!runningConfirmed && opts.now >= lastActivityAt + idleTimeoutMinutes * MINUTE) {
+  } else if (activity.length > 0 && !runningConfirmed && opts.now >= lastActivityAt + idleTimeoutMinutes * MINUTE) {
     state = 'TERMINATED';
     stateSource = 'inferred';
     endedAt = lastActivityAt + idleTimeoutMinutes * MINUTE;

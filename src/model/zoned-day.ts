@@ -2,30 +2,29 @@ import { DAY } from '../util/clock.js';
 
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
-/** Offset of `timeZone` from UTC at instant `t`, in ms (local = utc + offset). */
-function offsetAt(t: number, timeZone: string): number {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-  }).formatToParts(new Date(t));
-  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value);
-  const local = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
-  return local - Math.floor(t / 1000) * 1000;
+const dateFormats = new Map<string, Intl.DateTimeFormat>();
+
+function dateFormat(timeZone: string): Intl.DateTimeFormat {
+  let f = dateFormats.get(timeZone);
+  if (!f) dateFormats.set(timeZone, (f = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' })));
+  return f;
 }
 
-/** The instant a calendar date begins in a time zone (handles DST). */
-function startOfDate(y: number, m: number, d: number, timeZone: string): number {
-  const guess = Date.UTC(y, m - 1, d);
-  let t = guess - offsetAt(guess, timeZone);
-  // A DST change between the guess and the answer moves the offset once more.
-  t = guess - offsetAt(t, timeZone);
-  return t;
+/**
+ * The first instant whose local date in `timeZone` is `date` or later. A binary search over
+ * the ±14 h around UTC midnight, so days that do not start at 00:00 (zones that spring forward
+ * at midnight, like America/Havana) start at the real transition.
+ */
+function startOfDate(date: string, timeZone: string): number {
+  const utcMidnight = Date.parse(`${date}T00:00:00Z`);
+  let lo = utcMidnight - 15 * 3_600_000; // local date here is before `date` in every zone
+  let hi = utcMidnight + 15 * 3_600_000; // and at or after it here
+  while (hi - lo > 1000) {
+    const mid = lo + Math.floor((hi - lo) / 2000) * 1000;
+    if (localDate(mid, timeZone) >= date) hi = mid;
+    else lo = mid;
+  }
+  return hi;
 }
 
 export function isCalendarDate(s: string): boolean {
@@ -38,19 +37,14 @@ export function isCalendarDate(s: string): boolean {
 
 /** [start, end) of a calendar day (YYYY-MM-DD) in `timeZone`, as epoch ms. */
 export function dayBounds(date: string, timeZone: string): { start: number; end: number } {
-  const m = DATE.exec(date);
-  if (!m || !isCalendarDate(date)) throw new RangeError(`not a calendar date: ${date}`);
-  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  const next = new Date(Date.UTC(y, mo - 1, d) + DAY);
-  return {
-    start: startOfDate(y, mo, d, timeZone),
-    end: startOfDate(next.getUTCFullYear(), next.getUTCMonth() + 1, next.getUTCDate(), timeZone),
-  };
+  if (!isCalendarDate(date)) throw new RangeError(`not a calendar date: ${date}`);
+  const next = new Date(Date.parse(`${date}T00:00:00Z`) + DAY).toISOString().slice(0, 10);
+  return { start: startOfDate(date, timeZone), end: startOfDate(next, timeZone) };
 }
 
 /** The calendar date (YYYY-MM-DD) of instant `t` in `timeZone`. */
 export function localDate(t: number, timeZone: string): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(t));
+  return dateFormat(timeZone).format(new Date(t));
 }
 
 /** The date before `date`. */

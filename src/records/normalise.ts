@@ -105,23 +105,20 @@ export function normaliseRecord(value: unknown): Normalised {
   const rawSession =
     (r.eventName === 'StartSession' ? res.sessionId : null) ?? req.sessionId ?? executorSession ?? null;
   const sessionId = rawSession && isWellFormedSessionId(rawSession) ? rawSession.toLowerCase() : null;
-  if (rawSession && !sessionId && r.eventName !== 'ListSessions') {
-    // Athena would not accept such an id; keep the call (failed calls matter) but unattached.
-  }
 
   const engine = req.engineConfiguration ?? undefined;
   const detail: EventDetail = {};
-  if (res.state) detail.state = res.state;
+  if (res.state) detail.state = res.state.slice(0, 32);
   if (r.eventName === 'StartSession') {
     if (engine?.maxConcurrentDpus != null) detail.maxConcurrentDpus = engine.maxConcurrentDpus;
     if (engine?.coordinatorDpuSize != null) detail.coordinatorDpuSize = engine.coordinatorDpuSize;
     if (engine?.defaultExecutorDpuSize != null) detail.defaultExecutorDpuSize = engine.defaultExecutorDpuSize;
     if (req.sessionIdleTimeoutInMinutes != null) detail.idleTimeoutMinutes = req.sessionIdleTimeoutInMinutes;
-    if (req.notebookVersion) detail.notebookVersion = req.notebookVersion;
+    if (req.notebookVersion) detail.notebookVersion = req.notebookVersion.slice(0, 128);
   }
   if ((r.eventName === 'ImportNotebook' || r.eventName === 'CreateNotebook') && req.name) {
     detail.notebookName = req.name.slice(0, 256);
-    if (req.type) detail.notebookType = req.type;
+    if (req.type) detail.notebookType = req.type.slice(0, 32);
   }
   if (errorCode && r.errorMessage) detail.errorMessage = r.errorMessage.slice(0, 500);
   if (r.sourceIPAddress) detail.sourceIp = r.sourceIPAddress.slice(0, 64);
@@ -136,11 +133,11 @@ export function normaliseRecord(value: unknown): Normalised {
     eventTime,
     region: r.awsRegion,
     sessionId,
-    calculationId: res.calculationExecutionId ?? req.calculationExecutionId ?? null,
+    calculationId: (res.calculationExecutionId ?? req.calculationExecutionId)?.slice(0, 128) ?? null,
     notebookId: notebookId ? notebookId.slice(0, 128) : null,
     workgroup: req.workGroup ? req.workGroup.slice(0, 128) : null,
-    principal,
-    principalArn: ui.arn ?? null,
+    principal: principal.slice(0, 256),
+    principalArn: ui.arn ? ui.arn.slice(0, 512) : null,
     errorCode: errorCode ? errorCode.slice(0, 128) : null,
     readOnly: r.readOnly === true || r.readOnly === 'true',
     detail,

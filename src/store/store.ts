@@ -147,6 +147,10 @@ export class Store {
         fs.closeSync(fs.openSync(file, 'a', 0o600));
       }
       db = new Database(file);
+    } catch (err) {
+      throw new StoreError(`cannot open the database at ${file}: ${(err as Error).message}`);
+    }
+    try {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
       db.pragma('busy_timeout = 5000');
@@ -158,6 +162,7 @@ export class Store {
         }
       }
     } catch (err) {
+      db.close();
       throw new StoreError(`cannot open the database at ${file}: ${(err as Error).message}`);
     }
     return new Store(db);

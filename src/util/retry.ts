@@ -12,7 +12,7 @@ export interface RetryOptions {
   signal?: AbortSignal;
 }
 
-/** Exponential backoff with full jitter (delay drawn from [0, min(max, base·2^n)]). */
+/** Exponential backoff with equal jitter: the delay is drawn from [cap/2, cap], cap = min(max, base·2^n). */
 export async function withRetry<T>(fn: (attempt: number) => Promise<T>, o: RetryOptions): Promise<T> {
   const random = o.random ?? Math.random;
   const wait = o.wait ?? ((ms: number) => sleep(ms, o.signal));
