@@ -92,6 +92,10 @@ export class PollLoop {
         );
       } else {
         const error = (s.reason as Error)?.message ?? String(s.reason);
+        if (signal?.aborted) {
+          o.logger.info({ region }, 'poll cycle interrupted by shutdown; the window is read again on start');
+          return;
+        }
         failures.push({ region, error });
         this.health.failure(region, error);
         o.metrics?.pollCycles.inc({ region, outcome: 'failed' });

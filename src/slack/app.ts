@@ -30,6 +30,9 @@ export interface SlackBot {
   reports: ReportService;
   /** Starts listening; resolves once the receiver is up (Slack itself may still be unreachable). */
   start(): Promise<void>;
+  /** Stops taking Slack requests (first step of a shutdown). */
+  stopReceiving(): Promise<void>;
+  /** Stops receiving (if not yet) and waits for sends in flight to be recorded. */
   stop(): Promise<void>;
   /** Slack identity once auth.test has succeeded. */
   identity(): { botId: string; botUserId: string; team: string } | undefined;
@@ -116,6 +119,13 @@ export function createApp(deps: AppDeps): SlackBot {
   }
 
   let socketRetry: Promise<void> | undefined;
+  let receiving: Promise<void> | undefined;
+  const stopReceiving = () =>
+    (receiving ??= (async () => {
+      stopAuth.abort();
+      await app.stop().catch((err: Error) => logger.warn({ error: err.message }, 'stopping the Slack receiver'));
+      await socketRetry;
+    })());
   return {
     app,
     web,
@@ -144,10 +154,9 @@ export function createApp(deps: AppDeps): SlackBot {
       void authenticate();
       delivery.kick();
     },
+    stopReceiving,
     async stop() {
-      stopAuth.abort();
-      await app.stop().catch((err: Error) => logger.warn({ error: err.message }, 'stopping the Slack receiver'));
-      await socketRetry;
+      await stopReceiving();
       await delivery.close();
     },
   };

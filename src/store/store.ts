@@ -130,9 +130,9 @@ export class Store {
          ON CONFLICT(kind, id) DO UPDATE SET region = excluded.region, status = excluded.status, terminal = excluded.terminal, payload = excluded.payload, fetched_at = excluded.fetched_at`,
       ),
       putRejection: db.prepare(
-        `INSERT INTO rejected_records (hash, reason, source, sample, count, first_seen, last_seen) VALUES (@hash, @reason, @source, @sample, 1, @now, @now)
-         ON CONFLICT(hash) DO UPDATE SET count = count + 1, last_seen = excluded.last_seen`,
+        `INSERT INTO rejected_records (hash, reason, source, sample, count, first_seen, last_seen) VALUES (@hash, @reason, @source, @sample, 1, @now, @now)`,
       ),
+      bumpRejection: db.prepare(`UPDATE rejected_records SET count = count + 1, last_seen = ? WHERE hash = ?`),
       countRecords: db.prepare(`SELECT count(*) AS n FROM records`),
     };
   }
@@ -201,20 +201,20 @@ export class Store {
     return inserted;
   }
 
-  /** Keeps a rejected item (deduplicated by content) so nothing is silently lost. */
-  recordRejections(rejections: readonly Rejection[], now: number): void {
-    if (rejections.length === 0) return;
-    this.write(() => {
-      for (const r of rejections) {
-        this.stmts.putRejection.run({
-          hash: createHash('sha1').update(r.raw).digest('hex'),
-          reason: r.reason,
-          source: r.source,
-          sample: r.raw.length > 4096 ? r.raw.slice(0, 4096) + '…' : r.raw,
-          now,
-        });
-      }
-    });
+  /**
+   * Keeps rejected items (deduplicated by content) so nothing is silently lost. Returns the
+   * ones not seen before: a malformed record re-read by every cycle's lookback is reported once.
+   */
+  recordRejections<T extends Rejection>(rejections: readonly T[], now: number): T[] {
+    if (rejections.length === 0) return [];
+    return this.write(() =>
+      rejections.filter((r) => {
+        const hash = createHash('sha1').update(r.raw).digest('hex');
+        if (this.stmts.bumpRejection.run(now, hash).changes > 0) return false;
+        this.stmts.putRejection.run({ hash, reason: r.reason, source: r.source, sample: r.raw.length > 4096 ? r.raw.slice(0, 4096) + '…' : r.raw, now });
+        return true;
+      }),
+    );
   }
 
   rejectionCount(): number {

@@ -44,7 +44,7 @@ export async function startCommand(argv: string[], io: CliIO): Promise<number> {
     io.stopSignal?.addEventListener('abort', () => resolve(), { once: true });
   });
   rt.logger.info('stopping: no new Slack requests; finishing the poll write and sends in flight');
-  await bot.app.stop().catch(() => undefined);
+  await bot.stopReceiving();
   await digests.stop();
   await loop.close();
   await bot.stop();

@@ -70,7 +70,10 @@ export class AlertManager {
       if (session.endedAt !== null) continue;
       for (const calculation of session.calculations) {
         if (!calculation.longRunning || calculation.endedAt !== null || known.get(calculation.calculationId)) continue;
-        const answer = lookup.calculation(calculation.calculationId);
+        const stored = lookup.calculation(calculation.calculationId);
+        // An answer from before the calculation could have been long-running (e.g. a report
+        // asked while it ran) says nothing about now: treat it as not asked yet.
+        const answer = stored && stored.fetchedAt >= calculation.startedAt + model.longRunningMinutes * 60_000 ? stored : undefined;
         if (answer?.status === 'ok') {
           if (TERMINAL_CALCULATION_STATES.has(answer.facts.state)) continue;
           items.push({ session, calculation, confirmed: true });

@@ -52,14 +52,18 @@ export class Enricher {
   async enrichOpenWork(extraCalculations: ReadonlyArray<{ region: string; calculationId: string }> = [], signal?: AbortSignal): Promise<EnrichResult> {
     const { store, clock } = this.o;
     const budget = { left: this.o.maxCallsPerCycle ?? 200, calls: 0, denied: 0 };
-    const candidates = store.sessionsWithoutEnd(clock.now() - (this.o.horizonMs ?? 7 * DAY));
+    // One "now" for choosing what to ask and for the views returned: a calculation that
+    // crosses the threshold while Athena is being asked must wait for the next cycle, not
+    // show up as long-running without having been asked about.
+    const model = this.model();
+    const candidates = store.sessionsWithoutEnd(model.now - (this.o.horizonMs ?? 7 * DAY));
     const lookup = storedEnrichment(store);
 
     // Calculations first: they page people.
     const calcs: Array<{ region: string; calculationId: string }> = [...extraCalculations];
     const views: SessionView[] = [];
     for (const c of candidates) {
-      const view = foldSession(c.sessionId, store.eventsForSession(c.sessionId), lookup, this.model());
+      const view = foldSession(c.sessionId, store.eventsForSession(c.sessionId), lookup, model);
       if (!view) continue;
       views.push(view);
       for (const calc of view.calculations) {
@@ -75,7 +79,7 @@ export class Enricher {
     for (const v of views) {
       await this.refresh('session', v.region, v.sessionId, budget, signal);
     }
-    const refolded = views.map((v) => foldSession(v.sessionId, store.eventsForSession(v.sessionId), storedEnrichment(store), this.model())!);
+    const refolded = views.map((v) => foldSession(v.sessionId, store.eventsForSession(v.sessionId), storedEnrichment(store), model)!);
     return { calls: budget.calls, denied: budget.denied, views: refolded };
   }
 
@@ -108,6 +112,10 @@ export class Enricher {
     const deniedKey = `${region}:${op}`;
     if ((this.deniedUntil.get(deniedKey) ?? 0) > now) {
       budget.denied++;
+      // Athena would deny this one too: record that as its answer, as if asked, so that a
+      // calculation first seen during the back-off is alerted on (unconfirmed) now rather
+      // than waiting, answerless, for a call the back-off holds back.
+      if (existing?.status !== 'denied') store.putEnrichment({ kind, id, region, status: 'denied', terminal: false, payload: null, fetchedAt: now });
       return false;
     }
     if (budget.left <= 0) return false;
@@ -125,6 +133,8 @@ export class Enricher {
           `no permission for athena:${op}: falling back to CloudTrail inference; answers are marked unconfirmed (grant athena:${op} to confirm)`,
         );
       }
+    } else if (answer.status === 'error' && signal?.aborted) {
+      return false;
     } else if (answer.status === 'error') {
       logger.warn({ region, operation: op, id, error: answer.message }, 'Athena enrichment failed; will retry next cycle');
     }

@@ -36,12 +36,21 @@ export interface LookupClientOptions {
 }
 
 /**
+ * CloudTrail counts a request when it arrives, which is a little after the limiter grants
+ * it, by a varying amount (SDK set-up on a client's first call, connection set-up,
+ * scheduling): a first request that lags by 15 ms lets the third one land inside its
+ * second. The window is kept this much wider than a second so that what CloudTrail sees
+ * stays within the rate.
+ */
+export const ARRIVAL_MARGIN_MS = 100;
+
+/**
  * LookupEvents through the AWS SDK with the SDK's own retries off, so that every attempt,
  * retries included, passes the 2-per-second limiter; throttling, 5xx and network errors
  * are retried here with backoff and jitter.
  */
 export function createCloudTrailSource(o: LookupClientOptions): CloudTrailSource {
-  const limiter = perKey(() => new SlidingWindowLimiter(o.ratePerSecond ?? 2, 1000));
+  const limiter = perKey(() => new SlidingWindowLimiter(o.ratePerSecond ?? 2, 1000 + ARRIVAL_MARGIN_MS));
   const client = perKey(
     (region) =>
       new CloudTrailClient({

@@ -115,10 +115,7 @@ export function storePage(items: readonly unknown[], deps: Pick<PollDeps, 'store
     const n = normaliseLookupEvent(item);
     if (n.kind === 'event') events.push(n.event);
     else if (n.kind === 'ignored') result.ignored++;
-    else {
-      rejections.push({ reason: n.reason, source: `LookupEvents ${region}`, raw: safeJson(item) });
-      deps.logger.warn({ region, reason: n.reason }, 'skipped a malformed CloudTrail record');
-    }
+    else rejections.push({ reason: n.reason, source: `LookupEvents ${region}`, raw: safeJson(item) });
   }
   result.fetched += items.length;
   const now = deps.clock.now();
@@ -128,9 +125,11 @@ export function storePage(items: readonly unknown[], deps: Pick<PollDeps, 'store
     deps.metrics?.recordsIngested.inc({ source: 'cloudtrail' }, inserted);
   }
   if (rejections.length) {
-    deps.store.recordRejections(rejections, now);
     result.rejected += rejections.length;
-    deps.metrics?.recordsRejected.inc({ source: 'cloudtrail' }, rejections.length);
+    // The lookback re-reads a bad record every cycle: log and count it the first time only.
+    const fresh = deps.store.recordRejections(rejections, now);
+    for (const r of fresh) deps.logger.warn({ region, reason: r.reason }, 'skipped a malformed CloudTrail record');
+    if (fresh.length) deps.metrics?.recordsRejected.inc({ source: 'cloudtrail' }, fresh.length);
   }
   failpoint('poll.page-stored');
   deps.onPageStored?.(region, result.calls);

@@ -191,6 +191,18 @@ describe('AlertManager: new alerts', () => {
     expect(alertRows(env.store).map((r) => r.calculation_id).sort()).toEqual([running.cid, denied.cid, failing.cid].sort());
   });
 
+  it('an Athena answer from before the calculation could be long-running does not confirm it (soak race)', async () => {
+    const env = await setup();
+    const calc = openCalculation(env, 45, 'stale');
+    const m = env.manager(true);
+    // A report asked Athena 10 minutes into the run, when it was RUNNING; nobody asked since.
+    env.enrich(calc.cid, { status: 'ok', payload: { state: 'RUNNING', submittedAt: T0 - 45 * MINUTE }, fetchedAt: T0 - 35 * MINUTE });
+    expect(await env.cycle(m)).toEqual({ alerted: 0, followUps: 0 });
+    // Once the enricher has asked after the threshold, the answer counts.
+    env.enrich(calc.cid, { status: 'ok', payload: { state: 'RUNNING', submittedAt: T0 - 45 * MINUTE } });
+    expect(await env.cycle(m)).toEqual({ alerted: 1, followUps: 0 });
+  });
+
   it('two long-running calculations found in the same cycle are one grouped message listing both; a later one gets its own', async () => {
     const env = await setup();
     const a = openCalculation(env, 45, 'alice');
