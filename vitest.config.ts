@@ -8,5 +8,7 @@ export default defineConfig({
     pool: 'forks',
     // better-sqlite3 and the HTTP fakes are fine in parallel forks; two cores here.
     maxWorkers: 2,
+    // CI asks for a JSON report too, to print a plain "N passed, N failed" line.
+    reporters: process.env.VITEST_JSON ? ['default', ['json', { outputFile: process.env.VITEST_JSON }]] : ['default'],
   },
 });
