@@ -79,7 +79,14 @@ export function createApp(deps: AppDeps): SlackBot {
   const authorize = async () => ({ botToken: token, botId: identity?.botId, botUserId: identity?.botUserId });
   const socketMode = Boolean(config.slack.appToken);
   const receiver = socketMode
-    ? new SocketModeReceiver({ appToken: config.slack.appToken!, customRoutes: routes, installerOptions: { port: config.port }, logger: slackLogger(logger) })
+    ? new SocketModeReceiver({
+        appToken: config.slack.appToken!,
+        customRoutes: routes,
+        // The port serves /healthz and /metrics; clientOptions points apps.connections.open at SLACK_API_URL.
+        installerOptions: { port: config.port, clientOptions: { slackApiUrl: config.slack.apiUrl } },
+        logger: slackLogger(logger),
+        customPropertiesExtractor: () => ({ receivedAt: Date.now() }),
+      })
     : new HTTPReceiver({
         signingSecret: config.slack.signingSecret!,
         endpoints: '/slack/events',
