@@ -24,9 +24,11 @@ export function buildDigestReport(store: Store, opts: DigestOptions, enrichment:
   const now = Math.max(opts.now, 0);
   const model = { now, longRunningMinutes: opts.longRunningMinutes, dpuHourPriceUsd: opts.dpuHourPriceUsd };
   const sessions: SessionView[] = [];
-  for (const id of store.sessionIdsTouched(start - DAY, end)) {
-    const view = foldSession(id, store.eventsForSession(id), enrichment, model);
+  const dayEvents = store.eventsWithoutSessionBetween(start, end);
+  for (const [id, events] of store.sessionsTouchedWithEvents(start - DAY, end)) {
+    const view = foldSession(id, events, enrichment, model);
     if (view) sessions.push(view);
+    for (const e of events) if (e.eventTime >= start && e.eventTime < end && e.sessionId === id) dayEvents.push(e);
   }
   return buildDigest({
     date: opts.date,
@@ -34,7 +36,7 @@ export function buildDigestReport(store: Store, opts: DigestOptions, enrichment:
     start,
     end,
     now,
-    dayEvents: store.eventsBetween(start, end),
+    dayEvents,
     sessions,
     dpuHourPriceUsd: opts.dpuHourPriceUsd,
   });

@@ -58,17 +58,34 @@ export function isAllowed(config: Pick<Config, 'allowedChannelIds' | 'allowedUse
  */
 export class ReportService {
   private chain: Promise<unknown> = Promise.resolve();
+  private lastArrival = 0;
 
   constructor(
     private readonly rt: Pick<Runtime, 'config' | 'store' | 'cloudTrail' | 'enricher' | 'logger' | 'metrics'>,
     private readonly clock: Clock,
   ) {}
 
-  /** Runs `job` after the jobs before it, each in its own macrotask. */
+  /** Called as each command or mention arrives: reports wait while a burst is being acknowledged. */
+  noteArrival(): void {
+    this.lastArrival = Date.now();
+  }
+
+  /** Runs `job` after the jobs before it, each in its own macrotask, once arrivals pause. */
   enqueue<T>(job: () => Promise<T> | T): Promise<T> {
-    const run = this.chain.then(() => new Promise<void>((r) => setImmediate(r))).then(job);
+    const run = this.chain.then(() => this.arrivalsPaused()).then(job);
     this.chain = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * Building a report is CPU work on the one thread that also reads and acknowledges incoming
+   * requests; during a burst it waits until no command has arrived for 20 ms (at most 250 ms
+   * per job), so every acknowledgement goes out first.
+   */
+  private async arrivalsPaused(): Promise<void> {
+    await new Promise<void>((r) => setImmediate(r));
+    const deadline = Date.now() + 250;
+    while (Date.now() - this.lastArrival < 20 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
   }
 
   knows(sessionId: string): boolean {

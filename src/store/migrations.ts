@@ -18,6 +18,8 @@ export const MIGRATIONS: readonly string[] = [
     principal_arn  TEXT,
     error_code     TEXT,
     read_only      INTEGER NOT NULL,
+    source_ip      TEXT,
+    access_key_id  TEXT,
     detail         TEXT,
     ingested_at    INTEGER NOT NULL
   );
@@ -25,6 +27,7 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX records_by_time ON records (event_time);
   CREATE INDEX records_by_calculation ON records (calculation_id) WHERE calculation_id IS NOT NULL;
   CREATE INDEX records_session_starts ON records (event_time) WHERE event_name = 'StartSession' AND error_code IS NULL;
+  CREATE INDEX records_notebook_names ON records (notebook_id, event_time) WHERE event_name IN ('ImportNotebook', 'CreateNotebook') AND error_code IS NULL;
 
   CREATE TABLE poll_cursors (
     region          TEXT PRIMARY KEY,

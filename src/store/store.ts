@@ -63,11 +63,13 @@ interface RecordRow {
   principal_arn: string | null;
   error_code: string | null;
   read_only: number;
+  source_ip: string | null;
+  access_key_id: string | null;
   detail: string | null;
 }
 
 const RECORD_COLUMNS =
-  'event_id, event_time, event_name, region, session_id, calculation_id, notebook_id, workgroup, principal, principal_arn, error_code, read_only, detail';
+  'event_id, event_time, event_name, region, session_id, calculation_id, notebook_id, workgroup, principal, principal_arn, error_code, read_only, source_ip, access_key_id, detail';
 
 function toEvent(row: RecordRow): NotebookEvent {
   return {
@@ -83,8 +85,16 @@ function toEvent(row: RecordRow): NotebookEvent {
     principalArn: row.principal_arn,
     errorCode: row.error_code,
     readOnly: row.read_only === 1,
-    detail: row.detail ? (JSON.parse(row.detail) as EventDetail) : {},
+    detail: toDetail(row),
   };
+}
+
+/** Caller details have their own columns, so most rows (status polls) have no JSON to parse. */
+function toDetail(row: RecordRow): EventDetail {
+  const detail: EventDetail = row.detail ? (JSON.parse(row.detail) as EventDetail) : {};
+  if (row.source_ip !== null) detail.sourceIp = row.source_ip;
+  if (row.access_key_id !== null) detail.accessKeyId = row.access_key_id;
+  return detail;
 }
 
 /**
@@ -100,7 +110,7 @@ export class Store {
     this.db = db;
     this.stmts = {
       insertRecord: db.prepare(
-        `INSERT OR IGNORE INTO records (${RECORD_COLUMNS}, ingested_at) VALUES (@eventId, @eventTime, @eventName, @region, @sessionId, @calculationId, @notebookId, @workgroup, @principal, @principalArn, @errorCode, @readOnly, @detail, @ingestedAt)`,
+        `INSERT OR IGNORE INTO records (${RECORD_COLUMNS}, ingested_at) VALUES (@eventId, @eventTime, @eventName, @region, @sessionId, @calculationId, @notebookId, @workgroup, @principal, @principalArn, @errorCode, @readOnly, @sourceIp, @accessKeyId, @detail, @ingestedAt)`,
       ),
       bySession: db.prepare(`SELECT ${RECORD_COLUMNS} FROM records WHERE session_id = ? ORDER BY event_time, event_id`),
       byCalculation: db.prepare(`SELECT ${RECORD_COLUMNS} FROM records WHERE calculation_id = ? AND session_id IS NULL`),
@@ -154,6 +164,9 @@ export class Store {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
       db.pragma('busy_timeout = 5000');
+      // 32 MiB of page cache (default 2 MiB): inserts into the random-UUID primary key and the
+      // time/session indexes stop thrashing once the table holds millions of rows.
+      db.pragma('cache_size = -32768');
       db.pragma('foreign_keys = ON');
       migrate(db);
       if (file !== ':memory:') {
@@ -180,7 +193,12 @@ export class Store {
   private insertEventsUnsafe(events: readonly NotebookEvent[], now: number): number {
     let inserted = 0;
     for (const e of events) {
-      const detail = Object.keys(e.detail).length ? JSON.stringify(e.detail) : null;
+      const { sourceIp, accessKeyId, ...rest } = e.detail;
+      let detail: string | null = null;
+      for (const _ in rest) {
+        detail = JSON.stringify(rest);
+        break;
+      }
       inserted += this.stmts.insertRecord.run({
         eventId: e.eventId,
         eventTime: e.eventTime,
@@ -194,6 +212,8 @@ export class Store {
         principalArn: e.principalArn,
         errorCode: e.errorCode,
         readOnly: e.readOnly ? 1 : 0,
+        sourceIp: sourceIp ?? null,
+        accessKeyId: accessKeyId ?? null,
         detail,
         ingestedAt: now,
       }).changes;
@@ -255,6 +275,34 @@ export class Store {
   /** Events with startMs <= eventTime < endMs, oldest first. */
   eventsBetween(startMs: number, endMs: number): NotebookEvent[] {
     return (this.stmts.between.all(startMs, endMs) as RecordRow[]).map(toEvent);
+  }
+
+  /**
+   * Every record of every session with a record in [startMs, endMs), grouped by session, in
+   * one pass (calls that name only a calculation are attached to its session). The digest
+   * reads the day this way instead of one query per session.
+   */
+  sessionsTouchedWithEvents(startMs: number, endMs: number): Map<string, NotebookEvent[]> {
+    const bySession = new Map<string, NotebookEvent[]>();
+    const touched = `SELECT DISTINCT session_id FROM records WHERE event_time >= ? AND event_time < ? AND session_id IS NOT NULL`;
+    for (const row of this.db.prepare(`SELECT ${RECORD_COLUMNS} FROM records WHERE session_id IN (${touched}) ORDER BY session_id, event_time, event_id`).iterate(startMs, endMs) as Iterable<RecordRow>) {
+      let list = bySession.get(row.session_id!);
+      if (!list) bySession.set(row.session_id!, (list = []));
+      list.push(toEvent(row));
+    }
+    const orphans = this.db.prepare(
+      `SELECT ${RECORD_COLUMNS}, (SELECT s.session_id FROM records s WHERE s.calculation_id = o.calculation_id AND s.event_name = 'StartCalculationExecution' AND s.session_id IS NOT NULL LIMIT 1) AS owner
+       FROM records o WHERE o.session_id IS NULL AND o.calculation_id IS NOT NULL AND o.event_time >= ?`,
+    );
+    for (const row of orphans.iterate(startMs) as Iterable<RecordRow & { owner: string | null }>) {
+      if (row.owner) bySession.get(row.owner)?.push(toEvent(row));
+    }
+    return bySession;
+  }
+
+  /** Records with no session (notebook imports, failed calls on no session) in [startMs, endMs). */
+  eventsWithoutSessionBetween(startMs: number, endMs: number): NotebookEvent[] {
+    return (this.db.prepare(`SELECT ${RECORD_COLUMNS} FROM records WHERE event_time >= ? AND event_time < ? AND session_id IS NULL`).all(startMs, endMs) as RecordRow[]).map(toEvent);
   }
 
   sessionIdsTouched(startMs: number, endMs: number): string[] {

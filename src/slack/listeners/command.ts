@@ -19,6 +19,7 @@ export interface CommandDeps {
  */
 export function registerCommand(app: App, deps: CommandDeps): void {
   app.command(COMMAND, async ({ command, ack, respond, context }) => {
+    deps.reports.noteArrival();
     const receivedAt = (context as { receivedAt?: number }).receivedAt ?? Date.now();
     const observe = () => deps.metrics.commandLatency.observe((Date.now() - receivedAt) / 1000);
     if (!isAllowed(deps.config, command.user_id, command.channel_id)) {

@@ -20,6 +20,7 @@ export interface MentionDeps {
  */
 export function registerMention(app: App, deps: MentionDeps): void {
   app.event('app_mention', async ({ event }) => {
+    deps.reports.noteArrival();
     const channel = event.channel;
     const threadTs = event.thread_ts ?? event.ts;
     const key = `mention:${channel}:${event.ts}`;

@@ -91,12 +91,21 @@ export async function pollRegion(region: string, deps: PollDeps, signal?: AbortS
   return result;
 }
 
-/** Pages through one query; returns false if it stopped at `maxCalls` with pages left. */
+/**
+ * Pages through one query; returns false if it gave up with pages left: after `maxCalls`
+ * pages, and only while most of what it reads is not Spark/notebook records. A long window
+ * full of Spark records (a backfill on a quiet account) is cheapest read this way whatever
+ * its length; a window full of SQL traffic is cheaper by event name.
+ */
 async function readAll(query: LookupQuery, deps: PollDeps, result: PollResult, maxCalls: number, signal?: AbortSignal): Promise<boolean> {
   let nextToken: string | undefined;
   let calls = 0;
+  const fetchedBefore = result.fetched;
+  const ignoredBefore = result.ignored;
   do {
-    if (calls >= maxCalls) return false;
+    const fetched = result.fetched - fetchedBefore;
+    const noise = result.ignored - ignoredBefore;
+    if (calls >= maxCalls && noise * 2 > fetched) return false;
     signal?.throwIfAborted();
     const page = await deps.source.lookup({ ...query, nextToken }, signal);
     calls++;

@@ -121,6 +121,18 @@ describe('pollRegion', () => {
     expect(store.getCursor(REGION)?.strategy).toBe('event-names');
   });
 
+  it('keeps the single EventSource query for a long backfill of Spark records (a quiet account with history)', async () => {
+    const sid = fakeUuid();
+    const records = [startSession({ sessionId: sid, eventTime: T0 - 23 * HOUR })];
+    for (let i = 0; i < 1499; i++) records.push(call('GetSessionStatus', { actor: executor(sid), eventTime: T0 - 22 * HOUR + i * 50_000, params: { sessionId: sid } }));
+    fake.addEvents(records, { visibleAt: 0 });
+    const r = await pollRegion(REGION, deps());
+    expect(r.switchedFrom).toBeUndefined();
+    expect(r.strategy).toBe('event-source');
+    expect(r.calls).toBe(30);
+    expect(r.inserted).toBe(1500);
+  });
+
   it('never sends more than 2 LookupEvents requests in any second, retries included, and loses nothing under a throttling storm', async () => {
     fake.setRatePerSecond(2);
     fake.throttleRatio(0.5, 7);
