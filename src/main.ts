@@ -10,6 +10,13 @@ import { systemClock } from './util/clock.js';
 process.removeAllListeners('warning');
 process.on('warning', () => undefined);
 
+// A dependency's stray rejection (seen in @slack/socket-mode's reconnect path) must not take
+// the bot down: report it as a log line and carry on.
+process.on('unhandledRejection', (reason) => {
+  const error = reason instanceof Error ? `${reason.name}: ${reason.message}` : String(reason);
+  process.stderr.write(JSON.stringify({ level: 50, time: Date.now(), name: 'athena-session-bot', error: error.slice(0, 500), msg: 'unhandled rejection (ignored)' }) + '\n');
+});
+
 loadDotenv({ quiet: true });
 
 const stop = new AbortController();

@@ -143,9 +143,19 @@ export function createApp(deps: AppDeps): SlackBot {
       if (socketMode) {
         // Socket Mode needs Slack to connect; keep trying in the background rather than fail start-up.
         socketRetry = (async () => {
+          const stopped = new Promise<false>((resolve) => stopAuth.signal.addEventListener('abort', () => resolve(false), { once: true }));
           for (let attempt = 1; !stopAuth.signal.aborted; attempt++) {
             try {
-              await app.start();
+              // app.start() also listens on PORT, and a second listen() throws: later attempts only
+              // start the Socket Mode client again. The race: once stop() disconnects the client while
+              // it waits to retry apps.connections.open, its start() never settles, or (its Web API
+              // client still retrying an HTTP error) connects after the stop, so that is disconnected.
+              const client = (receiver as SocketModeReceiver).client;
+              const starting = Promise.resolve(attempt === 1 ? app.start() : client.start());
+              if (!(await Promise.race([starting.then(() => true), stopped]))) {
+                starting.then(() => client.disconnect(), () => undefined);
+                return;
+              }
               logger.info({ port: config.port }, 'Socket Mode connected; /healthz and /metrics served');
               return;
             } catch (err) {

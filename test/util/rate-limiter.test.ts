@@ -115,7 +115,7 @@ describe('SlidingWindowLimiter', () => {
     const second = limiter.acquire();
     const third = limiter.acquire();
     await expect(second).rejects.toThrow('aborted');
-    await expect(third).resolves.toBeUndefined();
+    await expect(third).resolves.toBeDefined();
     expect(clock.now()).toBe(101);
   });
 
@@ -139,5 +139,31 @@ describe('perKey', () => {
     expect(limiterFor('123456789012:us-east-1')).toBe(a);
     expect(limiterFor('123456789012:eu-west-1')).not.toBe(a);
     expect(made).toEqual(['123456789012:us-east-1', '123456789012:eu-west-1']);
+  });
+});
+
+describe('SlidingWindowLimiter.run', () => {
+  it('holds a slot until a window after the response, so slow responses can never bunch arrivals', async () => {
+    const { clock, wait } = fakeTime(0);
+    const limiter = new SlidingWindowLimiter(2, 1000, clock, wait);
+    const starts: number[] = [];
+    // Each request takes 300 ms to answer; the server may see it at any moment in between.
+    const request = () =>
+      limiter.run(async () => {
+        starts.push(clock.now());
+        clock.t += 300;
+      });
+    await Promise.all([request(), request(), request(), request()]);
+    // The third starts a full window after the first answered (300 + 1000), not after it was sent.
+    expect(starts[2]! - (starts[0]! + 300)).toBeGreaterThanOrEqual(1000);
+    expect(starts[3]! - (starts[1]! + 300)).toBeGreaterThanOrEqual(1000);
+  });
+
+  it('frees the slot when the request fails', async () => {
+    const { clock, wait } = fakeTime(0);
+    const limiter = new SlidingWindowLimiter(1, 1000, clock, wait);
+    await expect(limiter.run(async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    await limiter.run(async () => undefined);
+    expect(clock.now()).toBe(1001);
   });
 });

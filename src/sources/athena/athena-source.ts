@@ -45,10 +45,7 @@ export function createAthenaSource(o: AthenaSourceOptions): AthenaSource {
   async function call<T>(region: string, operation: string, fn: () => Promise<T>, signal?: AbortSignal): Promise<AthenaResult<T>> {
     try {
       const facts = await withRetry(
-        async () => {
-          await limiter(region).acquire();
-          return fn();
-        },
+        () => limiter(region).run(fn),
         { attempts: o.quick ? 1 : 4, baseMs: 300, maxMs: 5000, retryable: isRetryableAwsError, signal },
       );
       o.metrics?.athenaCalls.inc({ operation, outcome: 'ok' });

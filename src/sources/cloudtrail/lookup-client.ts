@@ -36,21 +36,13 @@ export interface LookupClientOptions {
 }
 
 /**
- * CloudTrail counts a request when it arrives, which is a little after the limiter grants
- * it, by a varying amount (SDK set-up on a client's first call, connection set-up,
- * scheduling): a first request that lags by 15 ms lets the third one land inside its
- * second. The window is kept this much wider than a second so that what CloudTrail sees
- * stays within the rate.
- */
-export const ARRIVAL_MARGIN_MS = 100;
-
-/**
  * LookupEvents through the AWS SDK with the SDK's own retries off, so that every attempt,
- * retries included, passes the 2-per-second limiter; throttling, 5xx and network errors
- * are retried here with backoff and jitter.
+ * retries included, passes the 2-per-second limiter (each holding its slot until a second
+ * after its response, so CloudTrail never sees three arrivals in one second); throttling,
+ * 5xx and network errors are retried here with backoff and jitter.
  */
 export function createCloudTrailSource(o: LookupClientOptions): CloudTrailSource {
-  const limiter = perKey(() => new SlidingWindowLimiter(o.ratePerSecond ?? 2, 1000 + ARRIVAL_MARGIN_MS));
+  const limiter = perKey(() => new SlidingWindowLimiter(o.ratePerSecond ?? 2, 1000));
   const client = perKey(
     (region) =>
       new CloudTrailClient({
@@ -62,8 +54,8 @@ export function createCloudTrailSource(o: LookupClientOptions): CloudTrailSource
   return {
     async lookup(q, signal) {
       return withRetry(
-        async () => {
-          await limiter(q.region).acquire();
+        () =>
+          limiter(q.region).run(async () => {
           o.metrics?.lookupCalls.inc({ region: q.region });
           try {
             const out = await client(q.region).send(
@@ -87,7 +79,7 @@ export function createCloudTrailSource(o: LookupClientOptions): CloudTrailSource
             }
             throw err;
           }
-        },
+          }),
         {
           attempts: o.attempts ?? (o.quick ? 2 : 8),
           baseMs: 500,
