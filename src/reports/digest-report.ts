@@ -1,6 +1,7 @@
 import { buildDigest, type Digest } from '../model/digest.js';
 import { foldSession } from '../model/session.js';
 import type { EnrichmentLookup, SessionView } from '../model/types.js';
+import type { NotebookEvent } from '../records/types.js';
 import { dayBounds } from '../model/zoned-day.js';
 import type { Store } from '../store/store.js';
 import { DAY } from '../util/clock.js';
@@ -17,29 +18,47 @@ export interface DigestOptions {
 /**
  * The digest of one day from the store. Candidate sessions are those with any record from a
  * day before the day to its end, so sessions that started earlier and ended (or timed out)
- * in the day are counted as ended.
+ * in the day are counted as ended. The window up to a day past the end (or now, if sooner)
+ * is read in one time-ordered pass; each candidate's records outside it are added after.
  */
 export function buildDigestReport(store: Store, opts: DigestOptions, enrichment: EnrichmentLookup = storedEnrichment(store)): Digest {
   const { start, end } = dayBounds(opts.date, opts.timezone);
   const now = Math.max(opts.now, 0);
   const model = { now, longRunningMinutes: opts.longRunningMinutes, dpuHourPriceUsd: opts.dpuHourPriceUsd };
+  const windowStart = start - DAY;
+  const windowEnd = Math.max(end, Math.min(now, end + DAY));
+
+  const bySession = new Map<string, NotebookEvent[]>();
+  const touched = new Set<string>();
+  const calculationOnly: NotebookEvent[] = [];
+  const dayEvents: NotebookEvent[] = [];
+  for (const e of store.eventsBetweenForDigest(windowStart, windowEnd)) {
+    if (e.eventTime >= start && e.eventTime < end) dayEvents.push(e);
+    if (e.sessionId === null) {
+      if (e.calculationId) calculationOnly.push(e);
+      continue;
+    }
+    let list = bySession.get(e.sessionId);
+    if (!list) bySession.set(e.sessionId, (list = []));
+    list.push(e);
+    if (e.eventTime < end) touched.add(e.sessionId);
+  }
+  // Calls that name only a calculation (a person's StopCalculationExecution) join its session.
+  const calcOwner = new Map<string, string>();
+  for (const [id, list] of bySession) for (const e of list) if (e.eventName === 'StartCalculationExecution' && e.calculationId) calcOwner.set(e.calculationId, id);
+  for (const e of calculationOnly) {
+    const owner = calcOwner.get(e.calculationId!) ?? store.sessionOfCalculation(e.calculationId!);
+    if (owner) bySession.get(owner)?.push(e);
+  }
+
   const sessions: SessionView[] = [];
-  const dayEvents = store.eventsWithoutSessionBetween(start, end);
-  for (const [id, events] of store.sessionsTouchedWithEvents(start - DAY, end)) {
+  for (const id of touched) {
+    const events = bySession.get(id)!;
+    for (const extra of store.sessionEventsOutside(id, windowStart, windowEnd)) events.push(extra);
     const view = foldSession(id, events, enrichment, model);
     if (view) sessions.push(view);
-    for (const e of events) if (e.eventTime >= start && e.eventTime < end && e.sessionId === id) dayEvents.push(e);
   }
-  return buildDigest({
-    date: opts.date,
-    timezone: opts.timezone,
-    start,
-    end,
-    now,
-    dayEvents,
-    sessions,
-    dpuHourPriceUsd: opts.dpuHourPriceUsd,
-  });
+  return buildDigest({ date: opts.date, timezone: opts.timezone, start, end, now, dayEvents, sessions, dpuHourPriceUsd: opts.dpuHourPriceUsd });
 }
 
 /** The `digest --json` document (SPEC §4 keys, plus details). */

@@ -71,6 +71,9 @@ interface RecordRow {
 const RECORD_COLUMNS =
   'event_id, event_time, event_name, region, session_id, calculation_id, notebook_id, workgroup, principal, principal_arn, error_code, read_only, source_ip, access_key_id, detail';
 
+/** Routine read-only calls (status polls): most of a busy day, and of no interest beyond their time. */
+const ROUTINE = `(read_only = 1 AND error_code IS NULL AND event_name != 'GetSessionEndpoint')`;
+
 function toEvent(row: RecordRow): NotebookEvent {
   return {
     eventId: row.event_id,
@@ -113,11 +116,15 @@ export class Store {
         `INSERT OR IGNORE INTO records (${RECORD_COLUMNS}, ingested_at) VALUES (@eventId, @eventTime, @eventName, @region, @sessionId, @calculationId, @notebookId, @workgroup, @principal, @principalArn, @errorCode, @readOnly, @sourceIp, @accessKeyId, @detail, @ingestedAt)`,
       ),
       bySession: db.prepare(`SELECT ${RECORD_COLUMNS} FROM records WHERE session_id = ? ORDER BY event_time, event_id`),
-      byCalculation: db.prepare(`SELECT ${RECORD_COLUMNS} FROM records WHERE calculation_id = ? AND session_id IS NULL`),
-      between: db.prepare(`SELECT ${RECORD_COLUMNS} FROM records WHERE event_time >= ? AND event_time < ? ORDER BY event_time, event_id`),
-      sessionsTouched: db.prepare(
-        `SELECT DISTINCT session_id FROM records WHERE event_time >= ? AND event_time < ? AND session_id IS NOT NULL`,
+      routineBetween: db.prepare(
+        `SELECT event_id, event_time, event_name, region, session_id, calculation_id, notebook_id FROM records WHERE event_time >= ? AND event_time < ? AND ${ROUTINE}`,
       ),
+      notableBetween: db.prepare(`SELECT ${RECORD_COLUMNS} FROM records WHERE event_time >= ? AND event_time < ? AND NOT ${ROUTINE}`),
+      bySessionOutside: db.prepare(`SELECT ${RECORD_COLUMNS} FROM records WHERE session_id = ? AND (event_time < ? OR event_time >= ?)`),
+      calcSession: db.prepare(
+        `SELECT session_id FROM records WHERE calculation_id = ? AND event_name = 'StartCalculationExecution' AND session_id IS NOT NULL LIMIT 1`,
+      ),
+      byCalculation: db.prepare(`SELECT ${RECORD_COLUMNS} FROM records WHERE calculation_id = ? AND session_id IS NULL`),
       sessionExists: db.prepare(`SELECT 1 FROM records WHERE session_id = ? LIMIT 1`),
       notebookNames: db.prepare(
         `SELECT notebook_id, detail FROM records WHERE notebook_id = ? AND event_name IN ('ImportNotebook','CreateNotebook') AND error_code IS NULL ORDER BY event_time DESC LIMIT 1`,
@@ -272,41 +279,43 @@ export class Store {
     return this.stmts.sessionExists.get(sessionId.toLowerCase()) !== undefined;
   }
 
-  /** Events with startMs <= eventTime < endMs, oldest first. */
-  eventsBetween(startMs: number, endMs: number): NotebookEvent[] {
-    return (this.stmts.between.all(startMs, endMs) as RecordRow[]).map(toEvent);
-  }
-
   /**
-   * Every record of every session with a record in [startMs, endMs), grouped by session, in
-   * one pass (calls that name only a calculation are attached to its session). The digest
-   * reads the day this way instead of one query per session.
+   * Records of [startMs, endMs) in time order, read cheaply for the digest: routine read-only
+   * calls (status polls, ~90% of a busy day) come with the columns a digest uses only, with
+   * no principal or caller details; every other record comes whole.
    */
-  sessionsTouchedWithEvents(startMs: number, endMs: number): Map<string, NotebookEvent[]> {
-    const bySession = new Map<string, NotebookEvent[]>();
-    const touched = `SELECT DISTINCT session_id FROM records WHERE event_time >= ? AND event_time < ? AND session_id IS NOT NULL`;
-    for (const row of this.db.prepare(`SELECT ${RECORD_COLUMNS} FROM records WHERE session_id IN (${touched}) ORDER BY session_id, event_time, event_id`).iterate(startMs, endMs) as Iterable<RecordRow>) {
-      let list = bySession.get(row.session_id!);
-      if (!list) bySession.set(row.session_id!, (list = []));
-      list.push(toEvent(row));
+  eventsBetweenForDigest(startMs: number, endMs: number): NotebookEvent[] {
+    const out: NotebookEvent[] = [];
+    // Arrays, not keyed objects: this is the hot loop of a busy day.
+    for (const r of this.stmts.routineBetween.raw().iterate(startMs, endMs) as Iterable<[string, number, string, string, string | null, string | null, string | null]>) {
+      out.push({
+        eventId: r[0],
+        eventTime: r[1],
+        eventName: r[2],
+        region: r[3],
+        sessionId: r[4],
+        calculationId: r[5],
+        notebookId: r[6],
+        workgroup: null,
+        principal: '',
+        principalArn: null,
+        errorCode: null,
+        readOnly: true,
+        detail: {},
+      });
     }
-    const orphans = this.db.prepare(
-      `SELECT ${RECORD_COLUMNS}, (SELECT s.session_id FROM records s WHERE s.calculation_id = o.calculation_id AND s.event_name = 'StartCalculationExecution' AND s.session_id IS NOT NULL LIMIT 1) AS owner
-       FROM records o WHERE o.session_id IS NULL AND o.calculation_id IS NOT NULL AND o.event_time >= ?`,
-    );
-    for (const row of orphans.iterate(startMs) as Iterable<RecordRow & { owner: string | null }>) {
-      if (row.owner) bySession.get(row.owner)?.push(toEvent(row));
-    }
-    return bySession;
+    for (const row of this.stmts.notableBetween.iterate(startMs, endMs) as Iterable<RecordRow>) out.push(toEvent(row));
+    return out;
   }
 
-  /** Records with no session (notebook imports, failed calls on no session) in [startMs, endMs). */
-  eventsWithoutSessionBetween(startMs: number, endMs: number): NotebookEvent[] {
-    return (this.db.prepare(`SELECT ${RECORD_COLUMNS} FROM records WHERE event_time >= ? AND event_time < ? AND session_id IS NULL`).all(startMs, endMs) as RecordRow[]).map(toEvent);
+  /** A session's records outside [startMs, endMs), whole. */
+  sessionEventsOutside(sessionId: string, startMs: number, endMs: number): NotebookEvent[] {
+    return (this.stmts.bySessionOutside.all(sessionId, startMs, endMs) as RecordRow[]).map(toEvent);
   }
 
-  sessionIdsTouched(startMs: number, endMs: number): string[] {
-    return (this.stmts.sessionsTouched.all(startMs, endMs) as Array<{ session_id: string }>).map((r) => r.session_id);
+  /** The session a calculation belongs to, from its StartCalculationExecution record. */
+  sessionOfCalculation(calculationId: string): string | undefined {
+    return (this.stmts.calcSession.get(calculationId) as { session_id: string } | undefined)?.session_id;
   }
 
   notebookName(notebookId: string): string | undefined {

@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   call,
+  executor,
   createNotebook,
   fakeUuid,
   human,
@@ -179,10 +180,28 @@ describe('records', () => {
       ],
       T0,
     );
-    expect(s.eventsBetween(T0, T0 + 2 * MINUTE).map((e) => e.sessionId)).toEqual([a, b]);
-    expect(s.eventsBetween(T0 + 1, T0 + 3 * MINUTE)).toHaveLength(2);
-    expect(s.sessionIdsTouched(T0, T0 + MINUTE)).toEqual([a]);
-    expect(s.sessionIdsTouched(T0, T0 + 10 * MINUTE).sort()).toEqual([a, b].sort());
+    expect(s.eventsBetweenForDigest(T0, T0 + 2 * MINUTE).map((e) => e.sessionId)).toEqual([a, b]);
+    expect(s.eventsBetweenForDigest(T0 + 1, T0 + 3 * MINUTE)).toHaveLength(2);
+    expect(s.sessionEventsOutside(a, T0, T0 + MINUTE)).toHaveLength(0);
+    expect(s.sessionEventsOutside(b, T0, T0 + MINUTE).map((e) => e.eventName)).toEqual(['StartSession']);
+  });
+
+  it('reads routine status polls for the digest without caller details, and every other record whole', () => {
+    const s = open();
+    const sid = fakeUuid();
+    s.insertEvents(
+      [
+        ev(startSession({ sessionId: sid, eventTime: T0 })),
+        ev(call('GetCalculationExecutionStatus', { actor: executor(sid), eventTime: T0 + MINUTE, params: { calculationExecutionId: 'c1' } })),
+        ev(call('GetSessionStatus', { actor: executor(sid), eventTime: T0 + 2 * MINUTE, params: { sessionId: sid }, errorCode: 'ThrottlingException' })),
+      ],
+      T0,
+    );
+    const [start, poll, failed] = s.eventsBetweenForDigest(T0, T0 + 3_600_000).sort((x, y) => x.eventTime - y.eventTime);
+    expect(start).toMatchObject({ eventName: 'StartSession', principal: 'alias' });
+    expect(start!.detail.sourceIp).toBe('203.0.113.10');
+    expect(poll).toMatchObject({ eventName: 'GetCalculationExecutionStatus', sessionId: sid, calculationId: 'c1', principal: '', readOnly: true, detail: {} });
+    expect(failed).toMatchObject({ errorCode: 'ThrottlingException', principal: `AthenaExecutor-${sid}` });
   });
 
   it('names notebooks from their latest successful import or creation', () => {
