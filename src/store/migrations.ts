@@ -25,7 +25,10 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX records_by_session ON records (session_id, event_time) WHERE session_id IS NOT NULL;
   CREATE INDEX records_by_time ON records (event_time);
-  CREATE INDEX records_by_calculation ON records (calculation_id) WHERE calculation_id IS NOT NULL;
+  -- Two small indexes rather than one over every status poll: calls that name only a
+  -- calculation, and the StartCalculationExecution that ties a calculation to its session.
+  CREATE INDEX records_calculation_only ON records (calculation_id) WHERE calculation_id IS NOT NULL AND session_id IS NULL;
+  CREATE INDEX records_calculation_starts ON records (calculation_id) WHERE event_name = 'StartCalculationExecution' AND session_id IS NOT NULL;
   CREATE INDEX records_session_starts ON records (event_time) WHERE event_name = 'StartSession' AND error_code IS NULL;
   CREATE INDEX records_notebook_names ON records (notebook_id, event_time) WHERE event_name IN ('ImportNotebook', 'CreateNotebook') AND error_code IS NULL;
 

@@ -124,7 +124,7 @@ export class Store {
       calcSession: db.prepare(
         `SELECT session_id FROM records WHERE calculation_id = ? AND event_name = 'StartCalculationExecution' AND session_id IS NOT NULL LIMIT 1`,
       ),
-      byCalculation: db.prepare(`SELECT ${RECORD_COLUMNS} FROM records WHERE calculation_id = ? AND session_id IS NULL`),
+      byCalculation: db.prepare(`SELECT ${RECORD_COLUMNS} FROM records WHERE calculation_id = ? AND calculation_id IS NOT NULL AND session_id IS NULL`),
       sessionExists: db.prepare(`SELECT 1 FROM records WHERE session_id = ? LIMIT 1`),
       notebookNames: db.prepare(
         `SELECT notebook_id, detail FROM records WHERE notebook_id = ? AND event_name IN ('ImportNotebook','CreateNotebook') AND error_code IS NULL ORDER BY event_time DESC LIMIT 1`,
