@@ -1,8 +1,6 @@
 #!/usr/bin/env node
 import { config as loadDotenv } from 'dotenv';
 import { run } from './cli/run.js';
-import { startCommand } from './cli/commands/start.js';
-import { postDigestCommand } from './slack/digest/post-digest-command.js';
 import { systemClock } from './util/clock.js';
 
 // Standard error carries the program's own lines only: Node's default printing of
@@ -22,7 +20,11 @@ loadDotenv({ quiet: true });
 const stop = new AbortController();
 for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => stop.abort());
 
-const code = await run(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, clock: systemClock, stopSignal: stop.signal }, { start: startCommand, postDigest: postDigestCommand });
+const code = await run(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, clock: systemClock, stopSignal: stop.signal }, {
+    // Bolt and the Slack layer load only for the commands that use them (start-up time).
+    start: async (argv, io) => (await import('./cli/commands/start.js')).startCommand(argv, io),
+    postDigest: async (rt, date, io) => (await import('./slack/digest/post-digest-command.js')).postDigestCommand(rt, date, io),
+  });
 process.exitCode = code;
 if (process.argv[2] !== 'start') {
   // One-shot commands end here even if an SDK keep-alive socket lingers.

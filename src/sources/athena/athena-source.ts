@@ -1,4 +1,3 @@
-import { AthenaClient, GetCalculationExecutionCommand, GetSessionCommand } from '@aws-sdk/client-athena';
 import type { AthenaCalculationFacts, AthenaSessionFacts } from '../../model/types.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { Logger } from '../../util/logger.js';
@@ -34,13 +33,18 @@ export interface AthenaSourceOptions {
 /** GetSession / GetCalculationExecution through the SDK, rate-limited and retried. */
 export function createAthenaSource(o: AthenaSourceOptions): AthenaSource {
   const limiter = perKey(() => new SlidingWindowLimiter(o.ratePerSecond ?? 5, 1000));
-  const client = perKey(
-    (region) =>
-      new AthenaClient({
-        region,
-        maxAttempts: 1,
-        requestHandler: { connectionTimeout: o.quick ? 1500 : 5000, requestTimeout: o.quick ? 4000 : 20_000 },
-      }),
+  // The SDK loads on first use: commands that never reach AWS start faster.
+  let sdk: Promise<typeof import('@aws-sdk/client-athena')> | undefined;
+  const loadSdk = () => (sdk ??= import('@aws-sdk/client-athena'));
+  const client = perKey((region) =>
+    loadSdk().then(
+      ({ AthenaClient }) =>
+        new AthenaClient({
+          region,
+          maxAttempts: 1,
+          requestHandler: { connectionTimeout: o.quick ? 1500 : 5000, requestTimeout: o.quick ? 4000 : 20_000 },
+        }),
+    ),
   );
   async function call<T>(region: string, operation: string, fn: () => Promise<T>, signal?: AbortSignal): Promise<AthenaResult<T>> {
     try {
@@ -62,7 +66,8 @@ export function createAthenaSource(o: AthenaSourceOptions): AthenaSource {
         region,
         'GetSession',
         async () => {
-          const out = await client(region).send(new GetSessionCommand({ SessionId: sessionId }), { abortSignal: signal });
+          const { GetSessionCommand } = await loadSdk();
+          const out = await (await client(region)).send(new GetSessionCommand({ SessionId: sessionId }), { abortSignal: signal });
           const facts: AthenaSessionFacts = { state: out.Status?.State ?? 'IDLE' };
           const set = <K extends keyof AthenaSessionFacts>(k: K, v: AthenaSessionFacts[K] | undefined) => {
             if (v !== undefined && v !== null) facts[k] = v;
@@ -83,7 +88,8 @@ export function createAthenaSource(o: AthenaSourceOptions): AthenaSource {
         region,
         'GetCalculationExecution',
         async () => {
-          const out = await client(region).send(new GetCalculationExecutionCommand({ CalculationExecutionId: calculationId }), { abortSignal: signal });
+          const { GetCalculationExecutionCommand } = await loadSdk();
+          const out = await (await client(region)).send(new GetCalculationExecutionCommand({ CalculationExecutionId: calculationId }), { abortSignal: signal });
           const facts: AthenaCalculationFacts = { state: out.Status?.State ?? 'CREATING' };
           if (out.SessionId) facts.sessionId = out.SessionId.toLowerCase();
           const sub = ms(out.Status?.SubmissionDateTime);

@@ -1,4 +1,4 @@
-import { CloudTrailClient, LookupEventsCommand, type LookupAttributeKey } from '@aws-sdk/client-cloudtrail';
+import type { LookupAttributeKey } from '@aws-sdk/client-cloudtrail';
 import type { Logger } from '../../util/logger.js';
 import type { Metrics } from '../../observability/metrics.js';
 import { perKey, SlidingWindowLimiter } from '../../util/rate-limiter.js';
@@ -43,13 +43,18 @@ export interface LookupClientOptions {
  */
 export function createCloudTrailSource(o: LookupClientOptions): CloudTrailSource {
   const limiter = perKey(() => new SlidingWindowLimiter(o.ratePerSecond ?? 2, 1000));
-  const client = perKey(
-    (region) =>
-      new CloudTrailClient({
-        region,
-        maxAttempts: 1,
-        requestHandler: { connectionTimeout: o.quick ? 1500 : 5000, requestTimeout: o.quick ? 4000 : 30_000 },
-      }),
+  // The SDK loads on first use: commands that never reach AWS start faster.
+  let sdk: Promise<typeof import('@aws-sdk/client-cloudtrail')> | undefined;
+  const loadSdk = () => (sdk ??= import('@aws-sdk/client-cloudtrail'));
+  const client = perKey((region) =>
+    loadSdk().then(
+      ({ CloudTrailClient }) =>
+        new CloudTrailClient({
+          region,
+          maxAttempts: 1,
+          requestHandler: { connectionTimeout: o.quick ? 1500 : 5000, requestTimeout: o.quick ? 4000 : 30_000 },
+        }),
+    ),
   );
   return {
     async lookup(q, signal) {
@@ -58,7 +63,8 @@ export function createCloudTrailSource(o: LookupClientOptions): CloudTrailSource
           limiter(q.region).run(async () => {
           o.metrics?.lookupCalls.inc({ region: q.region });
           try {
-            const out = await client(q.region).send(
+            const { LookupEventsCommand } = await loadSdk();
+            const out = await (await client(q.region)).send(
               new LookupEventsCommand({
                 LookupAttributes: q.attribute ? [{ AttributeKey: q.attribute.key as LookupAttributeKey, AttributeValue: q.attribute.value }] : undefined,
                 StartTime: new Date(q.startMs),
