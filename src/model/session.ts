@@ -245,8 +245,3 @@ function buildTimeline(events: readonly NotebookEvent[], inferredEnd: number | n
   if (inferredEnd !== null) out.push({ at: inferredEnd, what: 'idle timeout (inferred)', count: 1, inferred: true });
   return out;
 }
-
-/** True when the session is over by any evidence (Athena, a record, or inference). */
-export function isEnded(view: SessionView): boolean {
-  return view.endedAt !== null;
-}

@@ -1,9 +1,4 @@
-export const SESSION_STATES = ['CREATING', 'CREATED', 'IDLE', 'BUSY', 'TERMINATING', 'TERMINATED', 'DEGRADED', 'FAILED'] as const;
-export type SessionState = (typeof SESSION_STATES)[number];
-
-export const CALCULATION_STATES = ['CREATING', 'CREATED', 'QUEUED', 'RUNNING', 'CANCELING', 'CANCELED', 'COMPLETED', 'FAILED'] as const;
-export type CalculationState = (typeof CALCULATION_STATES)[number];
-
+/** Terminal Athena states (sessions: CREATING CREATED IDLE BUSY TERMINATING TERMINATED DEGRADED FAILED). */
 export const TERMINAL_SESSION_STATES: ReadonlySet<string> = new Set(['TERMINATED', 'FAILED']);
 export const TERMINAL_CALCULATION_STATES: ReadonlySet<string> = new Set(['CANCELED', 'COMPLETED', 'FAILED']);
 

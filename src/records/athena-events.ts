@@ -49,7 +49,3 @@ const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 export function isWellFormedSessionId(id: string): boolean {
   return SESSION_ID.test(id);
 }
-
-export function normaliseId(id: string): string {
-  return id.toLowerCase();
-}

@@ -18,7 +18,7 @@ import {
 } from '../support/cloudtrail-records.js';
 import { normaliseRecord } from '../../src/records/normalise.js';
 import type { NotebookEvent } from '../../src/records/types.js';
-import { canonicalOrder, DEFAULT_IDLE_TIMEOUT_MINUTES, foldSession, isEnded } from '../../src/model/session.js';
+import { canonicalOrder, DEFAULT_IDLE_TIMEOUT_MINUTES, foldSession } from '../../src/model/session.js';
 import {
   noEnrichment,
   type AthenaCalculationFacts,
@@ -104,7 +104,7 @@ describe('foldSession: AWS documentation reference records', () => {
     // 20 DPUs × 15 min 27 s, an upper bound.
     expect(v.dpuHours).toBeCloseTo((20 * 927) / 3600, 10);
     expect(v.estimatedCostUsd).toBeCloseTo(((20 * 927) / 3600) * 0.35, 10);
-    expect(isEnded(v)).toBe(true);
+    expect(v.endedAt).not.toBeNull();
     expect(v.timeline.map((t) => t.what)).toEqual(['StartSession', 'TerminateSession']);
   });
 
@@ -170,7 +170,7 @@ describe('foldSession: session start and owner', () => {
     const sid = fakeUuid();
     const v = fold(sid, [startSession({ sessionId: sid, eventTime: T0 })], { now: T0 + 5 * MINUTE });
     expect(v).toMatchObject({ state: 'CREATED', stateSource: 'cloudtrail', endedAt: null, endReason: null });
-    expect(isEnded(v)).toBe(false);
+    expect(v.endedAt).toBeNull();
   });
 
   it('does not create a session from a failed StartSession', () => {
