@@ -12,22 +12,17 @@ import {
   terminateSession,
   type CloudTrailRecord,
 } from '../support/cloudtrail-records.js';
-import { normaliseRecord } from '../../src/records/normalise.js';
 import type { NotebookEvent } from '../../src/records/types.js';
 import { foldSession } from '../../src/model/session.js';
 import { buildDigest, type Digest } from '../../src/model/digest.js';
 import { dayBounds } from '../../src/model/zoned-day.js';
 import { noEnrichment, type AthenaCalculationFacts, type AthenaSessionFacts, type EnrichmentLookup, type SessionView } from '../../src/model/types.js';
+import { toEvent as ev } from '../support/events.js';
 
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
 const iso = (s: string) => Date.parse(s);
 
-function ev(r: CloudTrailRecord): NotebookEvent {
-  const n = normaliseRecord(r);
-  if (n.kind !== 'event') throw new Error(`fixture did not normalise: ${JSON.stringify(n)}`);
-  return n.event;
-}
 
 function lookup(sessions: Record<string, AthenaSessionFacts> = {}, calcs: Record<string, AthenaCalculationFacts> = {}): EnrichmentLookup {
   return {

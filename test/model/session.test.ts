@@ -16,8 +16,6 @@ import {
   updateNotebook,
   type CloudTrailRecord,
 } from '../support/cloudtrail-records.js';
-import { normaliseRecord } from '../../src/records/normalise.js';
-import type { NotebookEvent } from '../../src/records/types.js';
 import { canonicalOrder, DEFAULT_IDLE_TIMEOUT_MINUTES, foldSession } from '../../src/model/session.js';
 import {
   noEnrichment,
@@ -28,6 +26,7 @@ import {
   type SessionView,
 } from '../../src/model/types.js';
 import { Store } from '../../src/store/store.js';
+import { toEvent as ev } from '../support/events.js';
 
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
@@ -37,11 +36,6 @@ const EXECUTOR_SESSION = '9cc1ebb2-aac5-b1ca-8247-5d827bd8232f';
 const REFERENCE_CALC = '82c1ebb4-bd08-e4c3-5631-a662fb2ff2c5';
 const REFERENCE_NOTEBOOK = 'b8f5854b-1042-4b90-9d82-51d3c2fd5c04';
 
-function ev(r: CloudTrailRecord): NotebookEvent {
-  const n = normaliseRecord(r);
-  if (n.kind !== 'event') throw new Error(`fixture did not normalise: ${JSON.stringify(n)}`);
-  return n.event;
-}
 const evs = (rs: CloudTrailRecord[]) => rs.map(ev);
 
 function lookup(o: { sessions?: Record<string, AthenaSessionFacts>; calcs?: Record<string, AthenaCalculationFacts>; sessionStatus?: 'not-found' | 'denied' | 'error' } = {}): EnrichmentLookup {

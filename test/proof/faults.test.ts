@@ -27,8 +27,6 @@ import { runCli } from '../support/cli.js';
 import { createRuntime } from '../../src/cli/runtime.js';
 import { readConfig } from '../../src/config/config.js';
 import { ingestFiles } from '../../src/ingest/ingest-files.js';
-import { normaliseRecord } from '../../src/records/normalise.js';
-import type { NotebookEvent } from '../../src/records/types.js';
 import { buildSessionReport } from '../../src/reports/session-report.js';
 import { PollHealth } from '../../src/schedule/poll-health.js';
 import { PollLoop } from '../../src/schedule/poll-loop.js';
@@ -43,6 +41,7 @@ import { pollRegion } from '../../src/sources/cloudtrail/poll.js';
 import { Outbox, type NewPost } from '../../src/store/outbox.js';
 import { Store, StoreError } from '../../src/store/store.js';
 import { MINUTE, systemClock } from '../../src/util/clock.js';
+import { toEvents as events } from '../support/events.js';
 
 const REGION = 'us-east-1';
 const TOKEN = 'xoxb-faults-token';
@@ -69,12 +68,6 @@ beforeEach(() => {
   fakeNow = Date.now;
 });
 
-const events = (records: Array<Record<string, unknown>>): NotebookEvent[] =>
-  records.map((r) => {
-    const n = normaliseRecord(r);
-    if (n.kind !== 'event') throw new Error('fixture did not normalise');
-    return n.event;
-  });
 
 /** Notebook polling inside one session: n GetSessionStatus records between from and to. */
 function polling(sid: string, n: number, from: number, to: number): CloudTrailRecord[] {

@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { call, EXAMPLE_IP, EXAMPLE_KEY_ID, fakeUuid, human, iamUser, startCalculation, startSession, terminateSession, type CloudTrailRecord } from '../support/cloudtrail-records.js';
-import { normaliseRecord } from '../../src/records/normalise.js';
-import type { NotebookEvent } from '../../src/records/types.js';
 import { foldSession } from '../../src/model/session.js';
 import { noEnrichment, type SessionView } from '../../src/model/types.js';
 import { buildDigest } from '../../src/model/digest.js';
@@ -9,16 +7,12 @@ import { dayBounds } from '../../src/model/zoned-day.js';
 import { sessionDocument, activeSessionsDocument } from '../../src/reports/session-document.js';
 import { digestDocument } from '../../src/reports/digest-document.js';
 import { renderText } from '../../src/reports/render/text.js';
+import { toEvent as ev } from '../support/events.js';
 
 const T0 = Date.parse('2026-05-04T10:00:00Z');
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 
-const ev = (r: CloudTrailRecord): NotebookEvent => {
-  const n = normaliseRecord(r);
-  if (n.kind !== 'event') throw new Error('fixture');
-  return n.event;
-};
 
 function view(records: CloudTrailRecord[], id: string, now: number): SessionView {
   return foldSession(id, records.map(ev), noEnrichment, { now, longRunningMinutes: 30, dpuHourPriceUsd: 0.35 })!;

@@ -8,8 +8,7 @@ import { freePort, mentionBody, postCommand, postEvent, SIGNING_SECRET, until } 
 import { createRuntime, type Runtime } from '../../src/cli/runtime.js';
 import { createApp, type SlackBot } from '../../src/slack/app.js';
 import { Outbox } from '../../src/store/outbox.js';
-import { normaliseRecord } from '../../src/records/normalise.js';
-import type { NotebookEvent } from '../../src/records/types.js';
+import { toEvents as events } from '../support/events.js';
 
 const TOKEN = 'xoxb-test-token';
 let aws: AwsFake;
@@ -21,12 +20,6 @@ let base: string;
 const known = fakeUuid();
 const active = fakeUuid();
 
-const events = (records: Array<Record<string, unknown>>): NotebookEvent[] =>
-  records.map((r) => {
-    const n = normaliseRecord(r);
-    if (n.kind !== 'event') throw new Error('fixture did not normalise');
-    return n.event;
-  });
 
 beforeAll(async () => {
   aws = await startAwsFake();

@@ -16,11 +16,11 @@ import {
   terminateSession,
   type CloudTrailRecord,
 } from '../support/cloudtrail-records.js';
-import { normaliseRecord } from '../../src/records/normalise.js';
 import type { NotebookEvent } from '../../src/records/types.js';
 import { Store, StoreError } from '../../src/store/store.js';
 import { MIGRATIONS } from '../../src/store/migrations.js';
 import { AppError } from '../../src/util/errors.js';
+import { toEvent as ev } from '../support/events.js';
 
 const DAY = 86_400_000;
 const MINUTE = 60_000;
@@ -45,11 +45,6 @@ function open(file = tempFile()): Store {
   const s = Store.open(file);
   stores.push(s);
   return s;
-}
-function ev(r: CloudTrailRecord): NotebookEvent {
-  const n = normaliseRecord(r);
-  if (n.kind !== 'event') throw new Error(`fixture did not normalise: ${JSON.stringify(n)}`);
-  return n.event;
 }
 const userVersion = (s: Store) => s.db.pragma('user_version', { simple: true }) as number;
 

@@ -15,14 +15,13 @@ import {
   type CloudTrailRecord,
 } from '../../support/cloudtrail-records.js';
 import { readConfig, type Config } from '../../../src/config/config.js';
-import { normaliseRecord } from '../../../src/records/normalise.js';
-import type { NotebookEvent } from '../../../src/records/types.js';
 import { AlertManager } from '../../../src/slack/alerts/alert-manager.js';
 import { DeliveryQueue, POST_METADATA_TYPE } from '../../../src/slack/delivery/delivery-queue.js';
 import { createWebClient } from '../../../src/slack/slack-client.js';
 import { Outbox } from '../../../src/store/outbox.js';
 import type { EnrichmentRow, Store } from '../../../src/store/store.js';
 import { MINUTE } from '../../../src/util/clock.js';
+import { toEvents as events } from '../../support/events.js';
 
 const TOKEN = 'xoxb-test-token';
 const ALERTS = 'C0ALERTS';
@@ -34,12 +33,6 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 
-const events = (records: CloudTrailRecord[]): NotebookEvent[] =>
-  records.map((r) => {
-    const n = normaliseRecord(r);
-    if (n.kind !== 'event') throw new Error('fixture did not normalise');
-    return n.event;
-  });
 
 interface Env {
   slack: SlackFake;

@@ -17,8 +17,6 @@ import type { CliIO } from '../../../src/cli/io.js';
 import type { Runtime } from '../../../src/cli/runtime.js';
 import { readConfig, type Config } from '../../../src/config/config.js';
 import { Metrics } from '../../../src/observability/metrics.js';
-import { normaliseRecord } from '../../../src/records/normalise.js';
-import type { NotebookEvent } from '../../../src/records/types.js';
 import { DeliveryQueue, POST_METADATA_TYPE } from '../../../src/slack/delivery/delivery-queue.js';
 import { digestDateFor, DigestScheduler, lastFireAt } from '../../../src/slack/digest/digest-scheduler.js';
 import { postDigestCommand } from '../../../src/slack/digest/post-digest-command.js';
@@ -27,6 +25,7 @@ import { createWebClient } from '../../../src/slack/slack-client.js';
 import { Outbox } from '../../../src/store/outbox.js';
 import type { Store } from '../../../src/store/store.js';
 import { MINUTE } from '../../../src/util/clock.js';
+import { toEvents as events } from '../../support/events.js';
 
 const TOKEN = 'xoxb-test-token';
 const DIGEST = 'C0DIGEST';
@@ -40,12 +39,6 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 
-const events = (records: CloudTrailRecord[]): NotebookEvent[] =>
-  records.map((r) => {
-    const n = normaliseRecord(r);
-    if (n.kind !== 'event') throw new Error('fixture did not normalise');
-    return n.event;
-  });
 
 /**
  * A busy day: `longCalcs` sessions, each with a 90-minute calculation (its session terminated

@@ -2,13 +2,12 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { athenaCalculation, athenaSession, startAwsFake, type AwsFake } from '../../fakes/aws-fake.js';
 import { captureLogger, tempStore, TestClock, useAwsFakeEnv } from '../../support/harness.js';
 import { call, executor, fakeUuid, startCalculation, startSession } from '../../support/cloudtrail-records.js';
-import { normaliseRecord } from '../../../src/records/normalise.js';
-import type { NotebookEvent } from '../../../src/records/types.js';
 import { createAthenaSource } from '../../../src/sources/athena/athena-source.js';
 import { Enricher } from '../../../src/sources/athena/enrich.js';
 import { buildSessionReport } from '../../../src/reports/session-report.js';
 import type { Store } from '../../../src/store/store.js';
 import { MINUTE } from '../../../src/util/clock.js';
+import { toEvents as events } from '../../support/events.js';
 
 const REGION = 'us-east-1';
 const T0 = Date.parse('2026-11-23T12:00:00Z');
@@ -33,12 +32,6 @@ beforeEach(() => {
 });
 afterEach(() => store.close());
 
-const events = (records: Array<Record<string, unknown>>): NotebookEvent[] =>
-  records.map((r) => {
-    const n = normaliseRecord(r);
-    if (n.kind !== 'event') throw new Error('fixture did not normalise');
-    return n.event;
-  });
 
 function enricher(logger = captureLogger('silent').logger) {
   return new Enricher({ store, athena: createAthenaSource({ logger, ratePerSecond: 1000 }), clock, logger, longRunningMinutes: 30, dpuHourPriceUsd: 0.35, refreshMs: 60_000 });
