@@ -44,25 +44,10 @@ import {
 // Athena API shapes (what GetSession / GetCalculationExecution would return), times in ms.
 // ---------------------------------------------------------------------------------------
 
-export type AthenaSessionState =
-  | 'CREATING'
-  | 'CREATED'
-  | 'IDLE'
-  | 'BUSY'
-  | 'TERMINATING'
-  | 'TERMINATED'
-  | 'DEGRADED'
-  | 'FAILED';
+// Athena's state names, as the fake serves them.
+export type { SessionState as AthenaSessionState, CalculationState as AthenaCalculationState } from '../fakes/aws-fake.js';
+import type { SessionState as AthenaSessionState, CalculationState as AthenaCalculationState } from '../fakes/aws-fake.js';
 
-export type AthenaCalculationState =
-  | 'CREATING'
-  | 'CREATED'
-  | 'QUEUED'
-  | 'RUNNING'
-  | 'CANCELING'
-  | 'CANCELED'
-  | 'COMPLETED'
-  | 'FAILED';
 
 export interface AthenaSession {
   SessionId: string;
