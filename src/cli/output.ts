@@ -14,13 +14,3 @@ export function printJson(io: CliIO, value: unknown): void {
 export function printDocuments(io: CliIO, docs: ReportDocument[]): void {
   io.stdout.write(docs.map(renderText).join('\n'));
 }
-
-/** Races a promise against a deadline; interactive commands never wait long for AWS. */
-export async function withDeadline<T>(p: Promise<T>, ms: number, fallback: T): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([p, new Promise<T>((resolve) => (timer = setTimeout(() => resolve(fallback), ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
-}

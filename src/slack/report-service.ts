@@ -3,7 +3,7 @@ import { activeSessions } from '../reports/active-sessions.js';
 import { activeSessionsDocument, sessionDocument } from '../reports/session-document.js';
 import { buildSessionReport } from '../reports/session-report.js';
 import { renderBlockKit, type SlackMessage } from '../reports/render/block-kit.js';
-import { locateSession } from '../cli/commands/session.js';
+import { locateSession } from '../sources/locate-session.js';
 import type { Runtime } from '../cli/runtime.js';
 import { isWellFormedSessionId } from '../records/athena-events.js';
 import type { Clock } from '../util/clock.js';
@@ -94,7 +94,7 @@ export class ReportService {
 
   /** The session report, looking the id up in CloudTrail first when the store has never seen it. */
   async sessionMessage(sessionId: string): Promise<{ found: boolean; message: SlackMessage }> {
-    const located = await locateSession(this.rt as Runtime, sessionId, { clock: this.clock });
+    const located = await locateSession({ ...this.rt, regions: this.rt.config.regions, clock: this.clock }, sessionId);
     if (!located.known) {
       const where = this.rt.cloudTrail ? 'in the store or in CloudTrail (last 90 days)' : 'in the store (CloudTrail look-up is not configured)';
       return { found: false, message: { text: `Session ${sessionId} was not found ${where}.`, blocks: [] } };
