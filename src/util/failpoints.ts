@@ -5,6 +5,8 @@
  * the windows that matter (mid-page, between commit and cursor move, between a Slack post
  * and its record) deterministically.
  */
+import fs from 'node:fs';
+
 const armed = parse(process.env.ATHENA_BOT_FAILPOINTS);
 const hits = new Map<string, number>();
 
@@ -18,7 +20,7 @@ function parse(spec: string | undefined): Map<string, number> | undefined {
   return out;
 }
 
-export const FAILPOINTS = ['poll.page-stored', 'poll.before-cursor', 'slack.before-send', 'slack.after-send'] as const;
+export const FAILPOINTS = ['poll.page-stored', 'poll.before-cursor', 'slack.before-send', 'slack.after-send', 'ingest.rows-written'] as const;
 export type FailpointName = (typeof FAILPOINTS)[number];
 
 export function failpoint(name: FailpointName): void {
@@ -28,7 +30,8 @@ export function failpoint(name: FailpointName): void {
   const n = (hits.get(name) ?? 0) + 1;
   hits.set(name, n);
   if (n === at) {
-    process.stderr.write(`failpoint ${name}:${n} reached: SIGKILL\n`);
+    // Synchronously to fd 2: from a worker thread, process.stderr is relayed by the main thread and would be lost.
+    fs.writeSync(2, `failpoint ${name}:${n} reached: SIGKILL\n`);
     process.kill(process.pid, 'SIGKILL');
   }
 }

@@ -1,0 +1,22 @@
+import type { RecordValue, Rejection } from '../store/store.js';
+
+/** What the ingest thread sends the writer thread. */
+export type ToWriter =
+  | { kind: 'rows'; values: RecordValue[]; now: number }
+  | { kind: 'rejections'; rejections: Rejection[]; now: number }
+  | { kind: 'end' };
+
+/** What the writer thread answers. */
+export type FromWriter =
+  /** A message was written (not yet committed): `rows` of it, `inserted` of them new. */
+  | { kind: 'ack'; rows: number; inserted: number }
+  /** Everything is committed and the store is closed. */
+  | { kind: 'done' }
+  /** Writing failed; nothing after the last commit is stored. */
+  | { kind: 'failed'; message: string; storeError: boolean };
+
+export interface WriterThreadData {
+  databasePath: string;
+  /** Rows per transaction. */
+  commitRows: number;
+}
