@@ -15,6 +15,15 @@ process.on('unhandledRejection', (reason) => {
   process.stderr.write(JSON.stringify({ level: 50, time: Date.now(), name: 'athena-session-bot', error: error.slice(0, 500), msg: 'unhandled rejection (ignored)' }) + '\n');
 });
 
+// A reader that goes away (`athena-session-bot digest | head`) ends the command quietly, as
+// other command-line tools do, instead of with an EPIPE stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+  });
+}
+
 loadDotenv({ quiet: true });
 
 const stop = new AbortController();

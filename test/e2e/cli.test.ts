@@ -3,7 +3,10 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { awsEnvFor, startAwsFake, type AwsFake } from '../fakes/aws-fake.js';
-import { runCli } from '../support/cli.js';
+import { spawn } from 'node:child_process';
+import { ingestCommand } from '../../src/cli/commands/ingest.js';
+import { systemClock } from '../../src/util/clock.js';
+import { CLI, ROOT, runCli } from '../support/cli.js';
 import { tempDir } from '../support/harness.js';
 import { call, executor, fakeUuid, human, referenceRecords, startCalculation, startSession, terminateSession, toLookupEvent } from '../support/cloudtrail-records.js';
 
@@ -48,6 +51,33 @@ describe('CLI', () => {
     expect(r.stderr).toContain('skipped 1 malformed record: invalid record: eventID');
     const again = await runCli(['ingest', path.join(dir, 'AWSLogs')], env());
     expect(again.stdout).toMatch(/ingested 0 new records/);
+  });
+
+  it('a reader that closes the pipe early (`demo | head -1`) ends the command quietly, with no EPIPE trace', async () => {
+    const child = spawn(process.execPath, [CLI, 'demo'], { cwd: ROOT, env: { PATH: process.env.PATH, HOME: process.env.HOME }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(stderr).not.toMatch(/EPIPE|Error/);
+    expect(code).toBe(0);
+  });
+
+  it('ingest stopped by SIGINT/SIGTERM says so, keeps what it read and exits 130', async () => {
+    const stop = new AbortController();
+    stop.abort();
+    let out = '';
+    let err = '';
+    const code = await ingestCommand([path.join(dir, 'AWSLogs')], {
+      stdout: { write: (s: string) => (out += s) },
+      stderr: { write: (s: string) => (err += s) },
+      env: { DATABASE_PATH: path.join(dir, 'interrupted.sqlite'), LOG_LEVEL: 'silent' },
+      clock: systemClock,
+      stopSignal: stop.signal,
+    });
+    expect(code).toBe(130);
+    expect(out).toMatch(/^ingested 0 new records/);
+    expect(err).toContain('interrupted; what was read is stored. Run the same command again to finish: stored records are skipped.');
   });
 
   it('session --json has the SPEC keys', async () => {
