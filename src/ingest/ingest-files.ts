@@ -17,6 +17,8 @@ export interface IngestResult {
   skipped: Array<{ file: string; why: string }>;
   /** Whether the rows were written by a worker thread (imports bigger than one message). */
   writerThread: boolean;
+  /** Stopped early by the signal: what was read so far is stored; a re-run does the rest. */
+  interrupted: boolean;
 }
 
 export interface IngestOptions {
@@ -26,6 +28,8 @@ export interface IngestOptions {
   onProgress?: (p: ReadProgress & { records: number }) => void;
   onProblem?: (p: FileProblem) => void;
   onRejected?: (reason: string, file: string) => void;
+  /** Stops reading between files' batches; what was read is still committed. */
+  signal?: AbortSignal;
 }
 
 /** Records per transaction: large enough that commits and index page writes amortise (measured). */
@@ -57,7 +61,7 @@ export async function ingestFiles(paths: string[], o: IngestOptions): Promise<In
   const commitRows = (o as InternalIngestOptions).commitRows ?? COMMIT_ROWS;
   const messageRows = (o as InternalIngestOptions).threadMessageRows ?? THREAD_MESSAGE_ROWS;
   const threadable = canWriteFromThread(o.store);
-  const result: IngestResult = { files: 0, read: 0, inserted: 0, duplicates: 0, ignored: 0, rejected: 0, problems: [], skipped: [], writerThread: false };
+  const result: IngestResult = { files: 0, read: 0, inserted: 0, duplicates: 0, ignored: 0, rejected: 0, problems: [], skipped: [], writerThread: false, interrupted: false };
   const onWritten = (rows: number, inserted: number) => {
     result.inserted += inserted;
     result.duplicates += rows - inserted;
@@ -99,6 +103,10 @@ export async function ingestFiles(paths: string[], o: IngestOptions): Promise<In
       onSkipped: (file, why) => result.skipped.push({ file, why }),
       onProgress: (p) => o.onProgress?.({ ...p, records: result.read }),
     })) {
+      if (o.signal?.aborted) {
+        result.interrupted = true;
+        break;
+      }
       files.add(batch.file);
       for (const text of batch.items) {
         result.read++;

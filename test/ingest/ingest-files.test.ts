@@ -103,6 +103,24 @@ describe('ingestFiles', () => {
     expect((threaded.db.prepare('SELECT count(*) AS n FROM rejected_records').get() as { n: number }).n).toBe(r.files);
   });
 
+  it('stops between batches when the signal aborts, commits what it read, and a re-run finishes the import', async () => {
+    const dir = tempDir('asb-ingest-');
+    const records = varied(25);
+    const logs = writeLogs(dir, records, 37);
+    const store = open(path.join(dir, 'store.sqlite'));
+    const stop = new AbortController();
+    let malformedSeen = 0;
+    // Each file ends with one malformed element: abort while reading the third file.
+    const onRejected = () => ++malformedSeen === 3 && stop.abort();
+    const r = await ingestFiles([logs], { store, clock: systemClock, signal: stop.signal, onRejected, ...THREAD } as TestIngestOptions);
+    expect(r).toMatchObject({ interrupted: true, writerThread: true, files: 3, inserted: 3 * 37 });
+    expect(store.recordCount()).toBe(3 * 37);
+
+    const rest = await ingestFiles([logs], { store, clock: systemClock, ...THREAD } as TestIngestOptions);
+    expect(rest).toMatchObject({ interrupted: false, inserted: records.length - 3 * 37, duplicates: 3 * 37 });
+    expect(store.recordCount()).toBe(records.length);
+  });
+
   it('a store failure in the writer thread rejects the ingest with a StoreError, keeps every commit before it, and a re-run completes', async () => {
     const dir = tempDir('asb-ingest-');
     const records = varied(25);

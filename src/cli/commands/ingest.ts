@@ -36,10 +36,15 @@ export async function ingestCommand(argv: string[], io: CliIO): Promise<number> 
         io.stderr.write(`${PROGRAM}: ${p.file}: ${p.reason}\n`);
       },
       onRejected: (reason) => rejectReasons.set(reason, (rejectReasons.get(reason) ?? 0) + 1),
+      signal: io.stopSignal,
     });
     if (progressShown) io.stderr.write('\n');
     for (const [reason, n] of rejectReasons) io.stderr.write(`${PROGRAM}: skipped ${n} malformed record${n === 1 ? '' : 's'}: ${reason}\n`);
     io.stdout.write(summary(result, (io.clock.now() - started) / 1000) + '\n');
+    if (result.interrupted) {
+      io.stderr.write(`${PROGRAM}: interrupted; what was read is stored. Run the same command again to finish: stored records are skipped.\n`);
+      return 130;
+    }
     return result.problems.length ? 1 : 0;
   } finally {
     rt.close();
