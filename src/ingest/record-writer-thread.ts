@@ -8,7 +8,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { RECORD_VALUE_COUNT, Store, StoreError } from '../store/store.js';
 import { failpoint } from '../util/failpoints.js';
-import type { FromWriter, ToWriter, WriterThreadData } from './writer-protocol.js';
+import type { FromWriter, ToWriter, WriterThreadData } from './thread-protocol.js';
 
 if (!parentPort) throw new Error('record-writer-thread runs as a worker thread');
 const port = parentPort;

@@ -1,6 +1,7 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { RECORD_VALUE_COUNT, StoreError, type RecordValue, type Rejection, type Store } from '../store/store.js';
-import type { FromWriter, ToWriter, WriterThreadData } from './writer-protocol.js';
+import { startWorker } from '../util/start-worker.js';
+import type { FromWriter, ToWriter, WriterThreadData } from './thread-protocol.js';
 
 /** Called as rows are written: `rows` handed over, `inserted` of them new (the rest already stored). */
 export type OnWritten = (rows: number, inserted: number) => void;
@@ -110,15 +111,7 @@ export function threadWriter(o: ThreadWriterOptions): RecordWriter {
 }
 
 function startWriterThread(data: WriterThreadData): Worker {
-  const here = import.meta.url;
-  const fromSource = here.endsWith('.ts');
-  const entry = new URL(`./record-writer-thread.${fromSource ? 'ts' : 'js'}`, here);
   // The thread only binds rows: a small heap is plenty, and without limits V8 lets it grow to
   // tens of megabytes of garbage (peak RSS of a 1M-record ingest: 352 MB unlimited, 266 MB so).
-  const resourceLimits = { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 48 };
-  if (!fromSource) return new Worker(entry, { workerData: data, resourceLimits });
-  // Running from the TypeScript sources (tests, tsx): Node 20 workers do not take `--import`,
-  // so the worker loads the entry through tsx's API.
-  const bootstrap = `import('tsx/esm/api').then((api) => api.tsImport(${JSON.stringify(entry.href)}, ${JSON.stringify(here)}))`;
-  return new Worker(bootstrap, { eval: true, workerData: data, resourceLimits });
+  return startWorker(import.meta.url, 'record-writer-thread', { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 48 } });
 }

@@ -1,58 +1,18 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import zlib from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ingestFiles, type IngestOptions } from '../../src/ingest/ingest-files.js';
 import { threadWriter } from '../../src/ingest/record-writer.js';
 import { Store, StoreError } from '../../src/store/store.js';
 import { systemClock } from '../../src/util/clock.js';
 import { Metrics } from '../../src/observability/metrics.js';
-import { call, executor, fakeUuid, human, importNotebook, startCalculation, startSession, terminateSession, type CloudTrailRecord } from '../support/cloudtrail-records.js';
 import { runCli } from '../support/cli.js';
 import { tempDir } from '../support/harness.js';
+import { storedRows, variedDay, writeGzippedLogs } from '../support/log-files.js';
 
 /** Internal knobs of ingestFiles, small so a test drives the writer thread with a few hundred records. */
 type TestIngestOptions = IngestOptions & { commitRows?: number; threadMessageRows?: number };
 const THREAD = { threadMessageRows: 7, commitRows: 40 };
-
-/** A varied day: sessions with calculations, status polls, a named notebook, failed calls. */
-function varied(sessions: number): CloudTrailRecord[] {
-  const out: CloudTrailRecord[] = [];
-  const t0 = Date.parse('2026-11-02T08:00:00Z');
-  for (let s = 0; s < sessions; s++) {
-    const sid = fakeUuid();
-    const at = (m: number) => t0 + s * 60_000 + m * 1000;
-    const notebookId = fakeUuid();
-    out.push(importNotebook({ notebookId, eventTime: at(0), actor: human(`analyst-${s % 3}`), name: `nb-${s}` }));
-    out.push(startSession({ sessionId: sid, eventTime: at(1), actor: human(`analyst-${s % 3}`), notebookId }));
-    for (let c = 0; c < 3; c++) {
-      const calculationId = fakeUuid();
-      out.push(startCalculation({ sessionId: sid, calculationId, eventTime: at(2 + c), actor: executor(sid) }));
-      for (let p = 0; p < 4; p++) out.push(call('GetCalculationExecutionStatus', { actor: executor(sid), eventTime: at(3 + c + p), params: { calculationExecutionId: calculationId } }));
-    }
-    if (s % 4 === 0) out.push(call('StartSession', { actor: human('intern'), eventTime: at(5), errorCode: 'AccessDeniedException', params: { workGroup: 'prod' } }));
-    out.push(terminateSession({ sessionId: sid, eventTime: at(30) }));
-  }
-  return out;
-}
-
-/** Writes records as gzipped S3 log files of `perFile` records each, plus one malformed element per file. */
-function writeLogs(dir: string, records: CloudTrailRecord[], perFile: number): string {
-  const logs = path.join(dir, 'AWSLogs');
-  fs.mkdirSync(logs, { recursive: true });
-  for (let i = 0; i * perFile < records.length; i++) {
-    const items: unknown[] = records.slice(i * perFile, (i + 1) * perFile);
-    items.push({ eventVersion: '1.08', eventSource: 'athena.amazonaws.com', eventName: 'StartSession', eventTime: '2026-11-02T08:00:00Z', awsRegion: 'us-east-1', note: `bad-${i}` });
-    fs.writeFileSync(path.join(logs, `${String(i).padStart(4, '0')}.json.gz`), zlib.gzipSync(JSON.stringify({ Records: items })));
-  }
-  return logs;
-}
-
-const rows = (store: Store) =>
-  store.db
-    .prepare('SELECT event_id, event_time, event_name, region, session_id, calculation_id, notebook_id, workgroup, principal, principal_arn, error_code, read_only, source_ip, access_key_id, detail FROM records ORDER BY event_id')
-    .raw()
-    .all();
 
 const stores: Store[] = [];
 const open = (file: string) => {
@@ -67,8 +27,8 @@ afterEach(() => {
 describe('ingestFiles', () => {
   it('writes a small import in this thread, in one transaction', async () => {
     const dir = tempDir('asb-ingest-');
-    const records = varied(2);
-    const logs = writeLogs(dir, records, 100);
+    const records = variedDay(2);
+    const logs = writeGzippedLogs(dir, records, 100);
     const store = open(path.join(dir, 'store.sqlite'));
     const r = await ingestFiles([logs], { store, clock: systemClock } as TestIngestOptions);
     expect(r).toMatchObject({ read: records.length + 1, inserted: records.length, duplicates: 0, rejected: 1, writerThread: false });
@@ -77,8 +37,8 @@ describe('ingestFiles', () => {
 
   it('a bigger import goes through the writer thread and stores exactly what the in-thread path stores', async () => {
     const dir = tempDir('asb-ingest-');
-    const records = varied(25); // 25 × 17-18 records, over many thread messages and several commits
-    const logs = writeLogs(dir, records, 37);
+    const records = variedDay(25); // 25 × 17-18 records, over many thread messages and several commits
+    const logs = writeGzippedLogs(dir, records, 37);
     const metrics = new Metrics();
 
     const threaded = open(path.join(dir, 'threaded.sqlite'));
@@ -92,7 +52,7 @@ describe('ingestFiles', () => {
     stores.push(here);
     const same = await ingestFiles([logs], { store: here, clock: systemClock, ...THREAD } as TestIngestOptions);
     expect(same.writerThread).toBe(false);
-    expect(rows(threaded)).toEqual(rows(here));
+    expect(storedRows(threaded)).toEqual(storedRows(here));
     expect(threaded.rejectionCount()).toBe(r.files);
     expect(threaded.db.pragma('integrity_check', { simple: true })).toBe('ok');
 
@@ -105,8 +65,8 @@ describe('ingestFiles', () => {
 
   it('stops between batches when the signal aborts, commits what it read, and a re-run finishes the import', async () => {
     const dir = tempDir('asb-ingest-');
-    const records = varied(25);
-    const logs = writeLogs(dir, records, 37);
+    const records = variedDay(25);
+    const logs = writeGzippedLogs(dir, records, 37);
     const store = open(path.join(dir, 'store.sqlite'));
     const stop = new AbortController();
     let malformedSeen = 0;
@@ -123,8 +83,8 @@ describe('ingestFiles', () => {
 
   it('a store failure in the writer thread rejects the ingest with a StoreError, keeps every commit before it, and a re-run completes', async () => {
     const dir = tempDir('asb-ingest-');
-    const records = varied(25);
-    const logs = writeLogs(dir, records, 37);
+    const records = variedDay(25);
+    const logs = writeGzippedLogs(dir, records, 37);
     const file = path.join(dir, 'store.sqlite');
     const store = open(file);
     // A row that SQLite refuses, past the first commits: the writer thread's connection hits it.
@@ -160,8 +120,8 @@ describe('ingestFiles', () => {
 
   it('SIGKILL in the writer thread after a commit, with a message uncommitted: a re-run stores every record exactly once', async () => {
     const dir = tempDir('asb-ingest-crash-');
-    const records = varied(3400); // ~58k: more than one 50k-row transaction of the real CLI
-    const logs = writeLogs(dir, records, 1000);
+    const records = variedDay(3400); // ~58k: more than one 50k-row transaction of the real CLI
+    const logs = writeGzippedLogs(dir, records, 1000);
     const env = { DATABASE_PATH: path.join(dir, 'store.sqlite') };
     // The 11th message of ~5,000 rows is written but not committed when the process dies.
     const killed = await runCli(['ingest', logs], { ...env, ATHENA_BOT_FAILPOINTS: 'ingest.rows-written:11' });

@@ -1,5 +1,8 @@
 import { parseArgs } from 'node:util';
 import { ingestFiles, type IngestResult } from '../../ingest/ingest-files.js';
+import { ingestFilesInWorker } from '../../ingest/ingest-in-worker.js';
+import { canWriteFromThread } from '../../ingest/record-writer.js';
+import type { FileProblem, ReadProgress } from '../../sources/files/index.js';
 import { UsageError } from '../../util/errors.js';
 import { PROGRAM, type CliIO } from '../io.js';
 import { createRuntime } from '../runtime.js';
@@ -17,11 +20,8 @@ export async function ingestCommand(argv: string[], io: CliIO): Promise<number> 
   let progressShown = false;
   const rejectReasons = new Map<string, number>();
   try {
-    const result = await ingestFiles(positionals, {
-      store: rt.store,
-      clock: io.clock,
-      metrics: rt.metrics,
-      onProgress: (p) => {
+    const callbacks = {
+      onProgress: (p: ReadProgress & { records: number }) => {
         if (!tty) return;
         const secs = Math.max(0.001, (io.clock.now() - started) / 1000);
         const pct = p.bytesTotal ? ` ${Math.floor((100 * p.bytesRead) / p.bytesTotal)}%` : '';
@@ -30,14 +30,19 @@ export async function ingestCommand(argv: string[], io: CliIO): Promise<number> 
         );
         progressShown = true;
       },
-      onProblem: (p) => {
+      onProblem: (p: FileProblem) => {
         if (progressShown) io.stderr.write('\n');
         progressShown = false;
         io.stderr.write(`${PROGRAM}: ${p.file}: ${p.reason}\n`);
       },
-      onRejected: (reason) => rejectReasons.set(reason, (rejectReasons.get(reason) ?? 0) + 1),
+      onRejected: (reason: string) => rejectReasons.set(reason, (rejectReasons.get(reason) ?? 0) + 1),
       signal: io.stopSignal,
-    });
+      metrics: rt.metrics,
+    };
+    // A store file is ingested on a worker thread (bounded heap); an in-memory one cannot be shared.
+    const result = canWriteFromThread(rt.store)
+      ? await ingestFilesInWorker(positionals, { databasePath: rt.store.db.name, ...callbacks })
+      : await ingestFiles(positionals, { store: rt.store, clock: io.clock, ...callbacks });
     if (progressShown) io.stderr.write('\n');
     for (const [reason, n] of rejectReasons) io.stderr.write(`${PROGRAM}: skipped ${n} malformed record${n === 1 ? '' : 's'}: ${reason}\n`);
     io.stdout.write(summary(result, (io.clock.now() - started) / 1000) + '\n');

@@ -1,3 +1,5 @@
+import type { FileProblem, ReadProgress } from '../sources/files/index.js';
+import type { IngestResult } from './ingest-files.js';
 import type { RecordValue, Rejection } from '../store/store.js';
 
 /** What the ingest thread sends the writer thread. */
@@ -20,3 +22,21 @@ export interface WriterThreadData {
   /** Rows per transaction. */
   commitRows: number;
 }
+
+/** What the ingest thread is given. */
+export interface IngestThreadData {
+  paths: string[];
+  databasePath: string;
+}
+
+/** What the main thread may send the ingest thread. */
+export type ToIngest = { kind: 'stop' };
+
+/** What the ingest thread reports. */
+export type FromIngest =
+  | { kind: 'progress'; progress: ReadProgress & { records: number } }
+  | { kind: 'problem'; problem: FileProblem }
+  /** Malformed records since the last report: [reason, file] pairs. */
+  | { kind: 'rejected'; rejected: Array<[string, string]> }
+  | { kind: 'result'; result: IngestResult }
+  | { kind: 'failed'; message: string; storeError: boolean };
