@@ -75,8 +75,10 @@ export const digestFigure: Figure = {
     const med = median(measured);
     return {
       rows: [
-        { figure: `digest of a ${n0(dayRecords)}-record day, in-process (median of 5)`, value: ms(med), target: `< ${TARGET_MS} ms`, ok: med < TARGET_MS },
-        { figure: 'digest --date D --json, CLI wall time (median of 3)', value: ms(median(cli)), target: `< ${TARGET_MS} ms`, ok: median(cli) < TARGET_MS },
+        { figure: `digest of a ${n0(dayRecords)}-record day, query + build + render (median of 5)`, value: ms(med), target: `< ${TARGET_MS} ms`, ok: med < TARGET_MS },
+        { figure: '  the same, first run in a fresh process (cold JIT and page cache)', value: ms(inProcess[0]!), target: `< ${TARGET_MS} ms`, ok: inProcess[0]! < TARGET_MS },
+        // Informational: Node's own start-up and module loading (~130 ms, see the session figure's `help` row) come on top.
+        { figure: 'digest --date D --json, whole command (Node start-up included, median of 3)', value: ms(median(cli)), target: '—', ok: null },
       ],
       raw: {
         workload: opts,
