@@ -63,6 +63,23 @@ describe('ingestFiles', () => {
     expect((threaded.db.prepare('SELECT count(*) AS n FROM rejected_records').get() as { n: number }).n).toBe(r.files);
   });
 
+  it('a huge malformed element (60 MB) in a threaded import is kept as a 4 KB sample; seen again it is counted, not stored twice', async () => {
+    const dir = tempDir('asb-ingest-');
+    const records = variedDay(25);
+    const logs = writeGzippedLogs(dir, records, 37);
+    const huge = JSON.stringify({ eventVersion: '1.08', eventSource: 'athena.amazonaws.com', eventName: 'StartSession', padding: 'x'.repeat(60 * 1024 * 1024) });
+    fs.writeFileSync(path.join(logs, '0001-huge.json'), `{"Records":[${huge}]}`);
+    const store = open(path.join(dir, 'store.sqlite'));
+    const r = await ingestFiles([logs], { store, clock: systemClock, ...THREAD } as TestIngestOptions);
+    expect(r).toMatchObject({ writerThread: true, inserted: records.length, rejected: r.files });
+    const kept = store.db.prepare('SELECT sample, reason FROM rejected_records WHERE sample LIKE ?').get('%padding%') as { sample: string; reason: string };
+    expect(kept.reason).toMatch(/^invalid record: eventID/);
+    expect(kept.sample.length).toBeLessThanOrEqual(4097);
+    // Seen again, it is the same rejection (hashed whole), counted twice and stored once.
+    await ingestFiles([path.join(logs, '0001-huge.json')], { store, clock: systemClock });
+    expect(store.db.prepare('SELECT count FROM rejected_records WHERE sample LIKE ?').pluck().get('%padding%')).toBe(2);
+  });
+
   it('stops between batches when the signal aborts, commits what it read, and a re-run finishes the import', async () => {
     const dir = tempDir('asb-ingest-');
     const records = variedDay(25);
