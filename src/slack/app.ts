@@ -69,7 +69,14 @@ export function createApp(deps: AppDeps): SlackBot {
         },
       ]),
     );
-    const body = JSON.stringify({ status: healthy ? 'ok' : 'failing', regions, slack: identity ? 'connected' : authError ? `unreachable: ${authError}` : 'connecting', outbox: deps.outbox.counts() });
+    const body = JSON.stringify({
+      status: healthy ? 'ok' : 'failing',
+      regions,
+      slack: identity ? 'connected' : authError ? `unreachable: ${authError}` : 'connecting',
+      // Socket Mode: whether commands and mentions can reach us right now (the token alone does not say).
+      ...(socketState ? { socket: socketState } : {}),
+      outbox: deps.outbox.counts(),
+    });
     res.writeHead(healthy ? 200 : 503, { 'content-type': 'application/json' });
     res.end(body);
   }
@@ -94,6 +101,13 @@ export function createApp(deps: AppDeps): SlackBot {
         logger: slackLogger(logger),
         customPropertiesExtractor: (req: IncomingMessage) => ({ receivedAt: (req as IncomingMessage & { receivedAt?: number }).receivedAt ?? Date.now() }),
       });
+  let socketState: string | undefined;
+  if (receiver instanceof SocketModeReceiver) {
+    socketState = 'connecting';
+    for (const state of ['connecting', 'connected', 'reconnecting', 'disconnecting', 'disconnected']) {
+      receiver.client.on(state, () => (socketState = state));
+    }
+  }
   const app = new App({
     receiver,
     authorize,

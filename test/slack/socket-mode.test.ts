@@ -92,7 +92,7 @@ describe('Slack app over Socket Mode', () => {
 
     const h = await fetch(`${r.base}/healthz`);
     expect(h.status).toBe(200);
-    expect(await h.json()).toMatchObject({ status: 'ok', slack: 'connected' });
+    expect(await h.json()).toMatchObject({ status: 'ok', slack: 'connected', socket: 'connected' });
     const m = await fetch(`${r.base}/metrics`);
     expect(m.status).toBe(200);
     expect(m.headers.get('content-type')).toContain('text/plain');
@@ -175,12 +175,15 @@ describe('Socket Mode start-up while Slack refuses connections', () => {
         await until(() => socket.opens() > opensBefore, 3000);
         const h = await fetch(`${r.base}/healthz`);
         expect(h.status).toBe(200);
+        // CloudTrail polling is what makes the bot healthy; the body says Slack cannot reach it yet.
+        expect(((await h.json()) as { socket?: string }).socket).not.toBe('connected');
         expect((await fetch(`${r.base}/metrics`)).status).toBe(200);
         await new Promise((res) => setTimeout(res, 500));
         expect(socket.connections()).toBe(0);
 
         socket.setRefusing(false);
         await until(() => socket.connections() === 1, 12_000, 50);
+        await until(async () => ((await (await fetch(`${r!.base}/healthz`)).json()) as { socket?: string }).socket === 'connected', 5000);
         const ack = await socket.sendEnvelope('slash_commands', commandPayload('', slack.responseUrl(`sm-after-${'status' in how ? how.status : how.error}`)), true);
         expect(ack).toEqual({});
       } finally {
@@ -190,6 +193,29 @@ describe('Socket Mode start-up while Slack refuses connections', () => {
       }
     });
   }
+
+  it('/healthz says when the socket is lost and Slack refuses a new one, and when it is back', async () => {
+    let r: Running | undefined;
+    const socketState = async () => ((await (await fetch(`${r!.base}/healthz`)).json()) as { socket?: string }).socket;
+    try {
+      r = await buildBot();
+      await r.bot.start();
+      await until(async () => (await socketState()) === 'connected', 5000);
+      socket.setRefusing(true);
+      socket.requestDisconnect('refresh_requested');
+      await until(() => socket.connections() === 0, 5000);
+      await until(async () => ['reconnecting', 'connecting', 'disconnected'].includes((await socketState()) ?? ''), 5000);
+      expect((await fetch(`${r.base}/healthz`)).status).toBe(200); // polling still works: not a restart case
+      socket.setRefusing(false);
+      // The client retries on its own schedule (about 10 s here).
+      await until(async () => (await socketState()) === 'connected', 30_000, 50);
+      expect(socket.connections()).toBe(1);
+    } finally {
+      socket.setRefusing(false);
+      await shutDown(r);
+      await until(() => socket.connections() === 0, 5000);
+    }
+  }, 60_000);
 
   it('retries start-up itself when the Socket Mode client gives up (invalid_auth), and connects', async () => {
     let r: Running | undefined;

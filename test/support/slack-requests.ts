@@ -73,10 +73,10 @@ export async function postEvent(baseUrl: string, body: string, extraHeaders: Rec
   return { status: res.status, text: await res.text() };
 }
 
-export async function until<T>(fn: () => T | undefined | false, timeoutMs = 10_000, stepMs = 20): Promise<T> {
+export async function until<T>(fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 10_000, stepMs = 20): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const v = fn();
+    const v = await fn();
     if (v) return v;
     if (Date.now() > deadline) throw new Error('timed out waiting for a condition');
     await new Promise((r) => setTimeout(r, stepMs));
