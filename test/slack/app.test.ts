@@ -90,6 +90,19 @@ describe('Slack app over signed HTTP', () => {
     expect((await respondedTo('public')).body.response_type).toBe('in_channel');
   });
 
+  it('answers a slash command that is not ours at once, ephemerally, instead of timing out', async () => {
+    const url = slack.responseUrl('not-ours');
+    const r = await postCommand(base, { command: '/something-else', text: known, responseUrl: url });
+    expect(r.status).toBe(200);
+    expect(r.ms).toBeLessThan(1000);
+    expect(JSON.parse(r.text)).toEqual({ response_type: 'ephemeral', text: 'This app answers `/athena-session` only; `/something-else` is not one of its commands.' });
+    // Ours is still answered by its own listener only (one ack, no 'not ours' text).
+    const ours = await postCommand(base, { text: 'help', responseUrl: slack.responseUrl('ours') });
+    expect(ours.status).toBe(200);
+    expect(ours.text).not.toContain('not one of its commands');
+    expect(ours.text).toContain('/athena-session');
+  });
+
   it('rejects a bad signature and a stale timestamp with 401', async () => {
     const url = slack.responseUrl('bad');
     expect((await postCommand(base, { text: known, responseUrl: url }, { secret: 'wrong-secret-0000000000' })).status).toBe(401);

@@ -23,6 +23,8 @@ export function signedHeaders(body: string, contentType: string, opts: { secret?
 
 export interface CommandInput {
   text: string;
+  /** Default `/athena-session`. */
+  command?: string;
   userId?: string;
   channelId?: string;
   responseUrl: string;
@@ -37,7 +39,7 @@ export function commandBody(c: CommandInput): string {
     channel_name: 'general',
     user_id: c.userId ?? 'U0ALICE',
     user_name: 'alice',
-    command: '/athena-session',
+    command: c.command ?? '/athena-session',
     text: c.text,
     api_app_id: 'A0APP',
     is_enterprise_install: 'false',

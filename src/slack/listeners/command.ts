@@ -18,6 +18,12 @@ export interface CommandDeps {
  * (ephemeral unless `public`), so a slow CloudTrail look-up never risks Slack's 3 s limit.
  */
 export function registerCommand(app: App, deps: CommandDeps): void {
+  // A command routed here that is not ours (a manifest pointing another command at this URL)
+  // gets a prompt answer; unanswered, Bolt holds the request 3 s and Slack shows a timeout.
+  app.command(new RegExp(`^(?!${COMMAND}$)`), async ({ command, ack }) => {
+    await ack({ response_type: 'ephemeral', text: `This app answers \`${COMMAND}\` only; \`${command.command.slice(0, 40)}\` is not one of its commands.` });
+    deps.logger.warn({ command: command.command.slice(0, 40) }, 'slash command that is not ours; check the Slack app manifest');
+  });
   app.command(COMMAND, async ({ command, ack, respond, context }) => {
     deps.reports.noteArrival();
     const receivedAt = (context as { receivedAt?: number }).receivedAt ?? Date.now();
