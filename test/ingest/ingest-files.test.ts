@@ -1,28 +1,21 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ingestFiles, type IngestOptions } from '../../src/ingest/ingest-files.js';
 import { threadWriter } from '../../src/ingest/record-writer.js';
-import { Store, StoreError } from '../../src/store/store.js';
+import { StoreError } from '../../src/store/store.js';
 import { systemClock } from '../../src/util/clock.js';
 import { Metrics } from '../../src/observability/metrics.js';
 import { runCli } from '../support/cli.js';
 import { tempDir } from '../support/harness.js';
+import { storesClosedAfterEach } from '../support/stores.js';
 import { storedRows, variedDay, writeGzippedLogs } from '../support/log-files.js';
 
 /** Internal knobs of ingestFiles, small so a test drives the writer thread with a few hundred records. */
 type TestIngestOptions = IngestOptions & { commitRows?: number; threadMessageRows?: number };
 const THREAD = { threadMessageRows: 7, commitRows: 40 };
 
-const stores: Store[] = [];
-const open = (file: string) => {
-  const s = Store.open(file);
-  stores.push(s);
-  return s;
-};
-afterEach(() => {
-  for (const s of stores.splice(0)) s.close();
-});
+const open = storesClosedAfterEach();
 
 describe('ingestFiles', () => {
   it('writes a small import in this thread, in one transaction', async () => {
@@ -48,8 +41,7 @@ describe('ingestFiles', () => {
     expect((await metrics.registry.getSingleMetric('athena_bot_records_ingested_total')?.get())?.values[0]?.value).toBe(records.length);
 
     // The same files written in this thread (an in-memory store cannot be shared with a thread).
-    const here = Store.open(':memory:');
-    stores.push(here);
+    const here = open(':memory:');
     const same = await ingestFiles([logs], { store: here, clock: systemClock, ...THREAD } as TestIngestOptions);
     expect(same.writerThread).toBe(false);
     expect(storedRows(threaded)).toEqual(storedRows(here));

@@ -1,24 +1,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ingestFiles } from '../../src/ingest/ingest-files.js';
 import { ingestFilesInWorker } from '../../src/ingest/ingest-in-worker.js';
 import type { FileProblem } from '../../src/sources/files/index.js';
 import { Metrics } from '../../src/observability/metrics.js';
-import { Store, StoreError } from '../../src/store/store.js';
+import { StoreError } from '../../src/store/store.js';
 import { systemClock } from '../../src/util/clock.js';
 import { tempDir } from '../support/harness.js';
+import { storesClosedAfterEach } from '../support/stores.js';
 import { storedRows, variedDay, writeGzippedLogs } from '../support/log-files.js';
 
-const stores: Store[] = [];
-const open = (file: string) => {
-  const s = Store.open(file);
-  stores.push(s);
-  return s;
-};
-afterEach(() => {
-  for (const s of stores.splice(0)) s.close();
-});
+const open = storesClosedAfterEach();
 
 /** Logs with a malformed record per file, plus one damaged gzip file and one JSON file that is not a log. */
 function logsWithTrouble(sessions: number, perFile: number) {
