@@ -318,7 +318,8 @@ class ApiError extends Error {
 
 const realNow = (): number => performance.timeOrigin + performance.now();
 
-function mulberry32(seed: number): () => number {
+/** A tiny seeded PRNG (mulberry32): the same seed gives the same sequence. */
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

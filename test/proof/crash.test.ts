@@ -17,7 +17,7 @@
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { athenaCalculation, athenaSession, awsEnvFor, startAwsFake, type AwsFake } from '../fakes/aws-fake.js';
+import { athenaCalculation, athenaSession, awsEnvFor, mulberry32, startAwsFake, type AwsFake } from '../fakes/aws-fake.js';
 import { startSlackFake, type FakeMessage, type SlackFake } from '../fakes/slack-fake.js';
 import { startDaemon, type Daemon } from '../support/cli.js';
 import { tempDir } from '../support/harness.js';
@@ -40,18 +40,6 @@ const TOKEN = 'xoxb-crash-proof-token';
 const REGION = 'us-east-1';
 const MIN = 60_000;
 const TRIALS = 22;
-
-/** A tiny seeded PRNG (mulberry32): the same seed gives the same trial schedule. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Mode = 'poll.page-stored' | 'poll.before-cursor' | 'slack.before-send' | 'slack.after-send' | 'kill';
 

@@ -24,7 +24,7 @@ import { captureLogger, tempDir, tempStore, TestClock, useAwsFakeEnv } from '../
 import { call, executor, fakeUuid, human, startCalculation, startSession, type CloudTrailRecord } from '../support/cloudtrail-records.js';
 import { freePort, SIGNING_SECRET, until } from '../support/slack-requests.js';
 import { runCli } from '../support/cli.js';
-import { createRuntime } from '../../src/cli/runtime.js';
+import { createPollLoop, createRuntime } from '../../src/cli/runtime.js';
 import { readConfig } from '../../src/config/config.js';
 import { ingestFiles } from '../../src/ingest/ingest-files.js';
 import { buildSessionReport } from '../../src/reports/session-report.js';
@@ -145,18 +145,7 @@ describe('CloudTrail faults', () => {
       { needs: ['regions', 'slack-http-or-socket'] },
     );
     // Wired as `start` wires them: the source reports every attempt to the loop's health.
-    const loop = new PollLoop({
-      store: rt.store,
-      source: rt.cloudTrail!,
-      clock: systemClock,
-      logger: rt.logger,
-      regions: rt.config.regions,
-      intervalSeconds: rt.config.pollIntervalSeconds,
-      lookbackMinutes: rt.config.lookbackMinutes,
-      backfillHours: rt.config.backfillHours,
-      retentionDays: rt.config.retentionDays,
-      health: rt.health,
-    });
+    const loop = createPollLoop(rt, { clock: systemClock });
     const bot = createApp({ runtime: rt, outbox: new Outbox(rt.store), clock: systemClock, pollLoop: loop });
     await bot.start();
     const healthz = async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).status;

@@ -1,23 +1,12 @@
-import type { Config } from '../../config/config.js';
 import { foldSession } from '../../model/session.js';
 import { TERMINAL_CALCULATION_STATES, type ModelOptions, type SessionView } from '../../model/types.js';
 import { alertDocument, followUpDocument, type AlertItem } from '../../reports/alert-document.js';
 import { activeSessions } from '../../reports/active-sessions.js';
 import { storedEnrichment } from '../../reports/enrichment-lookup.js';
 import { renderBlockKit } from '../../reports/render/block-kit.js';
-import type { Outbox } from '../../store/outbox.js';
-import type { Store } from '../../store/store.js';
-import type { Clock } from '../../util/clock.js';
-import type { Logger } from '../../util/logger.js';
-import type { DeliveryQueue } from '../delivery/delivery-queue.js';
+import type { PostingDeps } from '../delivery/posting-deps.js';
 
-export interface AlertManagerOptions {
-  store: Store;
-  outbox: Outbox;
-  delivery: DeliveryQueue;
-  config: Config;
-  clock: Clock;
-  logger: Logger;
+export interface AlertManagerOptions extends PostingDeps {
   /** True when Athena is configured: then a calculation is confirmed there before anyone is paged. */
   athenaConfigured: boolean;
 }

@@ -1,11 +1,7 @@
 import cron, { type ScheduledTask } from 'node-cron';
-import type { Config } from '../../config/config.js';
 import { localDate, previousDate } from '../../model/zoned-day.js';
-import type { Outbox } from '../../store/outbox.js';
-import type { Store } from '../../store/store.js';
-import { HOUR, MINUTE, type Clock } from '../../util/clock.js';
-import type { Logger } from '../../util/logger.js';
-import type { DeliveryQueue } from '../delivery/delivery-queue.js';
+import { HOUR, MINUTE } from '../../util/clock.js';
+import type { PostingDeps } from '../delivery/posting-deps.js';
 import { enqueueDigest } from './post-digest.js';
 
 /** The digest a fire at instant `t` posts: the day before t's date in the digest time zone. */
@@ -20,14 +16,7 @@ export function lastFireAt(task: Pick<ScheduledTask, 'match'>, now: number): num
   return undefined;
 }
 
-export interface DigestSchedulerOptions {
-  store: Store;
-  outbox: Outbox;
-  delivery: DeliveryQueue;
-  config: Config;
-  clock: Clock;
-  logger: Logger;
-}
+export type DigestSchedulerOptions = PostingDeps;
 
 /**
  * Posts the daily digest on DIGEST_CRON in DIGEST_TIMEZONE. On start it posts the digest of
