@@ -7,9 +7,18 @@ import { Store } from '../store/store.js';
 import { PollHealth } from '../schedule/poll-health.js';
 import { PollLoop } from '../schedule/poll-loop.js';
 import { createLogger, type Logger } from '../util/logger.js';
-import type { CliIO } from './io.js';
+import type { Clock } from '../util/clock.js';
 
-/** The wired dependencies of one command run. `main` is the only place real ones are made. */
+/** What a runtime is built from: the environment and the clock (a CLI run, a test, the bot). */
+export interface RuntimeContext {
+  env: Record<string, string | undefined>;
+  clock: Clock;
+}
+
+/**
+ * The wired dependencies of one command run: the composition root. The CLI and the Slack
+ * surface both build on it; it knows neither.
+ */
 export interface Runtime {
   config: Config;
   logger: Logger;
@@ -33,13 +42,13 @@ export interface RuntimeOptions {
   defaultMetrics?: boolean;
 }
 
-export function loadConfig(io: CliIO, needs: Requirement[] = []): Config {
+export function loadConfig(io: Pick<RuntimeContext, 'env'>, needs: Requirement[] = []): Config {
   const config = readConfig(io.env);
   requireConfig(config, needs);
   return config;
 }
 
-export function createRuntime(io: CliIO, o: RuntimeOptions = {}): Runtime {
+export function createRuntime(io: RuntimeContext, o: RuntimeOptions = {}): Runtime {
   const config = loadConfig(io, o.needs);
   // Interactive commands keep standard error quiet unless LOG_LEVEL says otherwise.
   const logger = createLogger(io.env.LOG_LEVEL ? config.logLevel : (o.defaultLogLevel ?? config.logLevel));
@@ -71,7 +80,7 @@ export function createRuntime(io: CliIO, o: RuntimeOptions = {}): Runtime {
 }
 
 /** The poll loop of a runtime (needs AWS regions configured: `needs: ['regions']`). */
-export function createPollLoop(rt: Runtime, io: Pick<CliIO, 'clock'>): PollLoop {
+export function createPollLoop(rt: Runtime, io: Pick<RuntimeContext, 'clock'>): PollLoop {
   return new PollLoop({
     store: rt.store,
     source: rt.cloudTrail!,

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { App, HTTPReceiver, SocketModeReceiver, type App as BoltApp, type CustomRoute } from '@slack/bolt';
 import type { Config } from '../config/config.js';
 import type { Metrics } from '../observability/metrics.js';
-import type { Runtime } from '../cli/runtime.js';
+import type { Runtime } from '../runtime/runtime.js';
 import type { PollLoop } from '../schedule/poll-loop.js';
 import type { Outbox } from '../store/outbox.js';
 import { sleep, type Clock } from '../util/clock.js';

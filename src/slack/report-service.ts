@@ -4,7 +4,7 @@ import { activeSessionsDocument, sessionDocument } from '../reports/session-docu
 import { buildSessionReport } from '../reports/session-report.js';
 import { renderBlockKit, type SlackMessage } from '../reports/render/block-kit.js';
 import { locateSession } from '../sources/locate-session.js';
-import type { Runtime } from '../cli/runtime.js';
+import type { Runtime } from '../runtime/runtime.js';
 import { isWellFormedSessionId } from '../records/athena-events.js';
 import type { Clock } from '../util/clock.js';
 

@@ -24,7 +24,7 @@ import { captureLogger, tempDir, tempStore, TestClock, useAwsFakeEnv } from '../
 import { call, executor, fakeUuid, human, startCalculation, startSession, type CloudTrailRecord } from '../support/cloudtrail-records.js';
 import { freePort, SIGNING_SECRET, until } from '../support/slack-requests.js';
 import { runCli } from '../support/cli.js';
-import { createPollLoop, createRuntime } from '../../src/cli/runtime.js';
+import { createPollLoop, createRuntime } from '../../src/runtime/runtime.js';
 import { readConfig } from '../../src/config/config.js';
 import { ingestFiles } from '../../src/ingest/ingest-files.js';
 import { buildSessionReport } from '../../src/reports/session-report.js';
@@ -128,8 +128,6 @@ describe('CloudTrail faults', () => {
     const dir = tempDir('asb-faults-');
     const rt = createRuntime(
       {
-        stdout: process.stdout,
-        stderr: process.stderr,
         clock: systemClock,
         env: {
           ...process.env,

@@ -38,7 +38,7 @@ import {
   type CloudTrailRecord,
 } from '../support/cloudtrail-records.js';
 import { freePort, postCommand, SIGNING_SECRET, until } from '../support/slack-requests.js';
-import { createRuntime, type Runtime } from '../../src/cli/runtime.js';
+import { createRuntime, type Runtime } from '../../src/runtime/runtime.js';
 import { ingestFiles } from '../../src/ingest/ingest-files.js';
 import { isWellFormedSessionId } from '../../src/records/athena-events.js';
 import { normaliseLookupEvent, normaliseRecord, normaliseText, type Normalised } from '../../src/records/normalise.js';
@@ -435,8 +435,6 @@ describe('slash-command and mention text', () => {
       base = `http://127.0.0.1:${port}`;
       rt = createRuntime(
         {
-          stdout: process.stdout,
-          stderr: process.stderr,
           clock: systemClock,
           env: {
             ...process.env,

@@ -5,7 +5,7 @@ import { startSlackFake, type SlackFake } from '../fakes/slack-fake.js';
 import { captureLogger, tempDir, useAwsFakeEnv } from '../support/harness.js';
 import { call, executor, fakeUuid, human, startCalculation, startSession } from '../support/cloudtrail-records.js';
 import { freePort, mentionBody, postCommand, postEvent, SIGNING_SECRET, until } from '../support/slack-requests.js';
-import { createRuntime, type Runtime } from '../../src/cli/runtime.js';
+import { createRuntime, type Runtime } from '../../src/runtime/runtime.js';
 import { createApp, type SlackBot } from '../../src/slack/app.js';
 import { Outbox } from '../../src/store/outbox.js';
 import { toEvents as events } from '../support/events.js';
@@ -31,8 +31,6 @@ beforeAll(async () => {
   const dir = tempDir('asb-app-');
   rt = createRuntime(
     {
-      stdout: process.stdout,
-      stderr: process.stderr,
       clock: { now: () => Date.now() },
       env: {
         ...process.env,

@@ -5,7 +5,7 @@ import { startSocketFake, type Refusal, type SocketFake } from '../fakes/slack-s
 import { tempDir } from '../support/harness.js';
 import { fakeUuid, human, startSession } from '../support/cloudtrail-records.js';
 import { commandBody, freePort, mentionBody, until } from '../support/slack-requests.js';
-import { createRuntime, type Runtime } from '../../src/cli/runtime.js';
+import { createRuntime, type Runtime } from '../../src/runtime/runtime.js';
 import { createApp, type SlackBot } from '../../src/slack/app.js';
 import { Outbox } from '../../src/store/outbox.js';
 import { normaliseRecord } from '../../src/records/normalise.js';
@@ -40,7 +40,7 @@ async function buildBot(): Promise<Running> {
     AWS_REGION: '',
     LOG_LEVEL: 'silent',
   };
-  const rt = createRuntime({ stdout: process.stdout, stderr: process.stderr, clock: { now: () => Date.now() }, env }, { needs: ['slack-http-or-socket'] });
+  const rt = createRuntime({ clock: { now: () => Date.now() }, env }, { needs: ['slack-http-or-socket'] });
   const now = Date.now();
   const n = normaliseRecord(startSession({ sessionId: known, eventTime: now - 3_600_000, actor: human('alice'), workGroup: 'analytics' }));
   if (n.kind !== 'event') throw new Error('fixture did not normalise');

@@ -11,7 +11,7 @@ import { activeSessions } from '../../reports/active-sessions.js';
 import { UsageError } from '../../util/errors.js';
 import type { CliIO } from '../io.js';
 import { displayOptions, printDocuments } from '../output.js';
-import { createRuntime } from '../runtime.js';
+import { createRuntime } from '../../runtime/runtime.js';
 
 /** The bundled sample: one day of activity (see scripts/make-demo-samples.ts). */
 export const SAMPLES_DIR = fileURLToPath(new URL('../../../samples/', import.meta.url));

@@ -5,12 +5,12 @@ import { buildDigestReport, digestJson } from '../../reports/digest-report.js';
 import { UsageError } from '../../util/errors.js';
 import type { CliIO } from '../io.js';
 import { displayOptions, printDocuments, printJson } from '../output.js';
-import { createRuntime, type Runtime } from '../runtime.js';
+import { createRuntime, type Runtime } from '../../runtime/runtime.js';
 
 export const DIGEST_USAGE = 'usage: athena-session-bot digest [--date YYYY-MM-DD] [--json] [--post]';
 
 /** Hook the Slack layer registers so `digest --post` uses the same delivery as the bot. */
-export type DigestPoster = (rt: Runtime, date: string, io: CliIO) => Promise<string>;
+export type DigestPoster = (rt: Runtime, date: string) => Promise<string>;
 
 export async function digestCommand(argv: string[], io: CliIO, post?: DigestPoster): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -29,7 +29,7 @@ export async function digestCommand(argv: string[], io: CliIO, post?: DigestPost
     const date = values.date ?? previousDate(localDate(now, rt.config.digest.timezone));
     if (values.post) {
       if (!post) throw new UsageError('--post is not available in this build');
-      const outcome = await post(rt, date, io);
+      const outcome = await post(rt, date);
       io.stdout.write(outcome + '\n');
       return 0;
     }

@@ -5,7 +5,7 @@ import { canWriteFromThread } from '../../ingest/record-writer.js';
 import type { FileProblem, ReadProgress } from '../../sources/files/index.js';
 import { UsageError } from '../../util/errors.js';
 import { PROGRAM, type CliIO } from '../io.js';
-import { createRuntime } from '../runtime.js';
+import { createRuntime } from '../../runtime/runtime.js';
 
 export const INGEST_USAGE = 'usage: athena-session-bot ingest FILE_OR_DIRECTORY...';
 

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { UsageError } from '../../util/errors.js';
 import type { CliIO } from '../io.js';
-import { createPollLoop, createRuntime } from '../runtime.js';
+import { createPollLoop, createRuntime } from '../../runtime/runtime.js';
 
 export const POLL_USAGE = 'usage: athena-session-bot poll --once';
 

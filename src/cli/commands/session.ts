@@ -8,7 +8,7 @@ import { withDeadline } from '../../util/deadline.js';
 import { NotFoundError, UsageError } from '../../util/errors.js';
 import type { CliIO } from '../io.js';
 import { displayOptions, printDocuments, printJson } from '../output.js';
-import { createRuntime } from '../runtime.js';
+import { createRuntime } from '../../runtime/runtime.js';
 
 export const SESSION_USAGE = 'usage: athena-session-bot session ID [--json]';
 

@@ -5,7 +5,7 @@ import { DigestScheduler } from '../../slack/digest/digest-scheduler.js';
 import { Outbox } from '../../store/outbox.js';
 import { UsageError } from '../../util/errors.js';
 import type { CliIO } from '../io.js';
-import { createPollLoop, createRuntime } from '../runtime.js';
+import { createPollLoop, createRuntime } from '../../runtime/runtime.js';
 
 /**
  * `start`: the poller, the Slack app, the digest schedule and alerts, until SIGTERM/SIGINT.

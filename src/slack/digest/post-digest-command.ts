@@ -1,5 +1,4 @@
-import type { CliIO } from '../../cli/io.js';
-import type { Runtime } from '../../cli/runtime.js';
+import type { Runtime } from '../../runtime/runtime.js';
 import { Outbox } from '../../store/outbox.js';
 import { AppError } from '../../util/errors.js';
 import { DeliveryQueue } from '../delivery/delivery-queue.js';
@@ -10,7 +9,7 @@ import { digestKey, enqueueDigest } from './post-digest.js';
  * `digest --post`: the same recording and delivery the running bot uses, so a digest is
  * posted once per day whether the bot or a person posted it first.
  */
-export async function postDigestCommand(rt: Runtime, date: string, _io: CliIO): Promise<string> {
+export async function postDigestCommand(rt: Runtime, date: string): Promise<string> {
   const outbox = new Outbox(rt.store);
   const key = digestKey(date);
   const before = outbox.get(key);

@@ -13,8 +13,7 @@ import {
   terminateSession,
   type CloudTrailRecord,
 } from '../../support/cloudtrail-records.js';
-import type { CliIO } from '../../../src/cli/io.js';
-import type { Runtime } from '../../../src/cli/runtime.js';
+import type { Runtime } from '../../../src/runtime/runtime.js';
 import { readConfig, type Config } from '../../../src/config/config.js';
 import { Metrics } from '../../../src/observability/metrics.js';
 import { DeliveryQueue, POST_METADATA_TYPE } from '../../../src/slack/delivery/delivery-queue.js';
@@ -142,7 +141,7 @@ describe('enqueueDigest', () => {
 
     // `digest --post` afterwards: already posted, nothing new.
     const rt = { store: env.store, config: env.config, logger: env.logger, metrics: new Metrics() } as unknown as Runtime;
-    expect(await postDigestCommand(rt, DAY, {} as CliIO)).toMatch(/already posted/);
+    expect(await postDigestCommand(rt, DAY)).toMatch(/already posted/);
     expect(topLevel(env.slack)).toHaveLength(1);
   });
 
@@ -278,9 +277,9 @@ describe('postDigestCommand', () => {
     seedDay(env.store, { users: 3, longCalcs: 2, imports: 2 });
     const metrics = new Metrics();
     const rt = { store: env.store, config: env.config, logger: env.logger, metrics } as unknown as Runtime;
-    const first = await postDigestCommand(rt, DAY, {} as CliIO);
+    const first = await postDigestCommand(rt, DAY);
     expect(first).toMatch(new RegExp(`^posted the digest for ${DAY} to ${DIGEST} \\(ts \\d+\\.\\d{6}, 2 thread replies\\)$`));
-    const second = await postDigestCommand(rt, DAY, {} as CliIO);
+    const second = await postDigestCommand(rt, DAY);
     expect(second).toMatch(new RegExp(`^the digest for ${DAY} was already posted to ${DIGEST} \\(ts \\d+\\.\\d{6}\\)$`));
 
     const summaries = topLevel(env.slack);
@@ -297,7 +296,7 @@ describe('postDigestCommand', () => {
     seedDay(env.store, { users: 2, longCalcs: 0, imports: 0 });
     expect(enqueueDigest(env.store, env.outbox, env.config, DAY, FIRE)).toEqual([digestKey(DAY)]);
     const rt = { store: env.store, config: env.config, logger: env.logger, metrics: new Metrics() } as unknown as Runtime;
-    expect(await postDigestCommand(rt, DAY, {} as CliIO)).toMatch(/^posted the digest for 2026-11-22 to C0DIGEST \(ts [\d.]+, 0 thread replies\)$/);
+    expect(await postDigestCommand(rt, DAY)).toMatch(/^posted the digest for 2026-11-22 to C0DIGEST \(ts [\d.]+, 0 thread replies\)$/);
     expect(topLevel(env.slack)).toHaveLength(1);
   });
 });
