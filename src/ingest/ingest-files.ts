@@ -5,21 +5,9 @@ import { pushRecordValues, type RecordValue, type Rejection, type Store } from '
 import { canWriteFromThread, storeWriter, threadWriter, type RecordWriter } from './record-writer.js';
 import type { Clock } from '../util/clock.js';
 import type { Metrics } from '../observability/metrics.js';
+import type { IngestResult } from './types.js';
 
-export interface IngestResult {
-  files: number;
-  read: number;
-  inserted: number;
-  duplicates: number;
-  ignored: number;
-  rejected: number;
-  problems: FileProblem[];
-  skipped: Array<{ file: string; why: string }>;
-  /** Whether the rows were written by a worker thread (imports bigger than one message). */
-  writerThread: boolean;
-  /** Stopped early by the signal: what was read so far is stored; a re-run does the rest. */
-  interrupted: boolean;
-}
+export type { IngestResult };
 
 export interface IngestOptions {
   store: Store;

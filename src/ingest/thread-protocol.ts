@@ -1,5 +1,5 @@
 import type { FileProblem, ReadProgress } from '../sources/files/index.js';
-import type { IngestResult } from './ingest-files.js';
+import type { IngestResult } from './types.js';
 import type { RecordValue, Rejection } from '../store/store.js';
 
 /** What the ingest thread sends the writer thread. */
