@@ -26,7 +26,29 @@ export interface Config {
   /** SHOW_CALLER_DETAILS: put source IPs and access-key IDs in Slack messages. Off by default. */
   showCallerDetails: boolean;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** IGNORE_PRINCIPALS: ARNs (user, role or assumed role) or role-session names whose calls are set apart like the bot's own. */
+  ignorePrincipals: string[];
+  feed: { channel: string | undefined; backfillMinutes: number };
+  /** CHANNEL_ROUTES, in order: the first matching route picks the channel of a feed item or alert. */
+  channelRoutes: ChannelRoute[];
+  /** DIGEST_WEEKLY_CRON: when the weekly digest is posted; undefined = no weekly digest. */
+  weeklyDigestCron: string | undefined;
+  /** DIGEST_GROUP_TAGS: session tag keys the digest groups DPU-hours and cost by. */
+  digestGroupTags: string[];
+  actions: { enabled: boolean; userIds: string[] };
+  /** AWS_ROLE_ARNS: one role per watched account; empty = the default credentials' account. */
+  roleArns: string[];
+  roleExternalId: string | undefined;
+  sqs: { queueUrl: string | undefined; sweepMinutes: number };
+  s3ForcePathStyle: boolean;
+  /** ATHENA_CALLS_PER_SECOND: most Athena API calls the bot makes per second per account and region. */
+  athenaCallsPerSecond: number;
 }
+
+/** A CHANNEL_ROUTES entry: `workgroup:NAME`, `account:ID`, `region:NAME` or `tag:KEY=VALUE` → channel. */
+export type ChannelRoute =
+  | { kind: 'workgroup' | 'account' | 'region'; value: string; channel: string }
+  | { kind: 'tag'; key: string; value: string; channel: string };
 
 /** Variables whose values must never appear in output, even in error messages. */
 export const SECRET_VARIABLES = ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'] as const;
@@ -63,6 +85,20 @@ const secret = (prefix: RegExp, what: string) =>
   z.preprocess(blankToUndefined, z.string().regex(prefix, `must be ${what}`).optional());
 
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+const CHANNEL_ID = /^[CGD][A-Z0-9]{6,}$/;
+
+const flag = (dflt: 'true' | 'false') =>
+  z.preprocess(
+    blankToUndefined,
+    z.enum(['true', 'false', '1', '0'], 'must be true or false').default(dflt).transform((v) => v === 'true' || v === '1'),
+  );
+
+/** An IAM principal ARN (user, role, assumed role, root) or a role-session name. */
+const PRINCIPAL = /^(arn:aws[a-z-]*:(iam|sts)::\d{12}:[\w+=,.@\/-]+|[\w+=,.@-]{2,64})$/;
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]+$/;
+const TAG_KEY = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u;
+
+const cronExpression = (example: string) => z.string().refine((s) => cron.validate(s), `must be a cron expression such as "${example}"`);
 
 const schema = z.object({
   SLACK_BOT_TOKEN: secret(/^xoxb-/, 'a bot token starting with xoxb-'),
@@ -79,7 +115,7 @@ const schema = z.object({
   DIGEST_CHANNEL: channelId,
   DIGEST_CRON: z.preprocess(
     blankToUndefined,
-    z.string().refine((s) => cron.validate(s), 'must be a cron expression such as "0 9 * * *"').default('0 9 * * *'),
+    cronExpression('0 9 * * *').default('0 9 * * *'),
   ),
   DIGEST_TIMEZONE: z.preprocess(
     blankToUndefined,
@@ -98,15 +134,29 @@ const schema = z.object({
       .transform(Number)
       .default(0.35),
   ),
-  SHOW_CALLER_DETAILS: z.preprocess(
-    blankToUndefined,
-    z.enum(['true', 'false', '1', '0'], 'must be true or false').default('false').transform((v) => v === 'true' || v === '1'),
-  ),
+  SHOW_CALLER_DETAILS: flag('false'),
+  IGNORE_PRINCIPALS: idList(PRINCIPAL, 'IAM principal ARNs or role-session names'),
+  FEED_CHANNEL: channelId,
+  FEED_BACKFILL_MINUTES: integer(0, 10_080, 60),
+  CHANNEL_ROUTES: z.preprocess(blankToUndefined, z.string().optional()),
+  DIGEST_WEEKLY_CRON: z.preprocess(blankToUndefined, cronExpression('0 9 * * 1').optional()),
+  DIGEST_GROUP_TAGS: idList(TAG_KEY, 'session tag keys'),
+  ACTIONS_ENABLED: flag('false'),
+  ACTION_USER_IDS: idList(/^[UW][A-Z0-9]+$/, 'Slack user IDs'),
+  AWS_ROLE_ARNS: idList(ROLE_ARN, 'IAM role ARNs such as arn:aws:iam::123456789012:role/athena-session-bot-reader'),
+  AWS_ROLE_EXTERNAL_ID: z.preprocess(blankToUndefined, z.string().regex(/^[\w+=,.@:\/-]{2,1224}$/, 'must be 2 to 1224 letters, digits or +=,.@:/-').optional()),
+  SQS_QUEUE_URL: z.preprocess(blankToUndefined, z.url('must be a queue URL such as https://sqs.us-east-1.amazonaws.com/123456789012/athena-events').optional()),
+  SWEEP_MINUTES: integer(1, 1440, 15),
+  S3_FORCE_PATH_STYLE: flag('false'),
+  ATHENA_CALLS_PER_SECOND: integer(1, 100, 5),
   LOG_LEVEL: z.preprocess(
     blankToUndefined,
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'must be one of fatal, error, warn, info, debug, trace, silent').default('info'),
   ),
 });
+
+/** Every variable the program reads (besides the standard AWS ones). */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(schema.shape);
 
 function isTimeZone(tz: string): boolean {
   try {
@@ -141,7 +191,7 @@ export function readConfig(env: Record<string, string | undefined>): Config {
   for (const r of regions) {
     if (!REGION.test(r)) throw new ConfigError(regionSource, `"${r}" is not an AWS region such as us-east-1`);
   }
-  return {
+  const config: Config = {
     slack: { botToken: e.SLACK_BOT_TOKEN, signingSecret: e.SLACK_SIGNING_SECRET, appToken: e.SLACK_APP_TOKEN, apiUrl: e.SLACK_API_URL },
     port: e.PORT,
     regions: [...new Set(regions)],
@@ -158,7 +208,55 @@ export function readConfig(env: Record<string, string | undefined>): Config {
     dpuHourPriceUsd: e.DPU_HOUR_PRICE_USD,
     showCallerDetails: e.SHOW_CALLER_DETAILS,
     logLevel: e.LOG_LEVEL,
+    ignorePrincipals: e.IGNORE_PRINCIPALS ?? [],
+    feed: { channel: e.FEED_CHANNEL, backfillMinutes: e.FEED_BACKFILL_MINUTES },
+    channelRoutes: e.CHANNEL_ROUTES ? parseChannelRoutes(e.CHANNEL_ROUTES) : [],
+    weeklyDigestCron: e.DIGEST_WEEKLY_CRON,
+    digestGroupTags: [...new Set(e.DIGEST_GROUP_TAGS ?? [])],
+    actions: { enabled: e.ACTIONS_ENABLED, userIds: e.ACTION_USER_IDS ?? [] },
+    roleArns: [...new Set(e.AWS_ROLE_ARNS ?? [])],
+    roleExternalId: e.AWS_ROLE_EXTERNAL_ID,
+    sqs: { queueUrl: e.SQS_QUEUE_URL, sweepMinutes: e.SWEEP_MINUTES },
+    s3ForcePathStyle: e.S3_FORCE_PATH_STYLE,
+    athenaCallsPerSecond: e.ATHENA_CALLS_PER_SECOND,
   };
+  if (config.actions.enabled && config.actions.userIds.length === 0) {
+    throw new ConfigError('ACTION_USER_IDS', 'is required when ACTIONS_ENABLED=true: the Slack user IDs allowed to stop calculations and terminate sessions');
+  }
+  return config;
+}
+
+/**
+ * Parses CHANNEL_ROUTES: `selector=channelId` pairs, comma-separated. A tag selector holds an
+ * `=` of its own (`tag:team=data=C0123456789`), so the channel is what follows the last one.
+ */
+export function parseChannelRoutes(text: string): ChannelRoute[] {
+  const routes: ChannelRoute[] = [];
+  for (const raw of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const eq = raw.lastIndexOf('=');
+    const selector = eq > 0 ? raw.slice(0, eq).trim() : '';
+    const channel = eq > 0 ? raw.slice(eq + 1).trim() : '';
+    const bad = (why: string) => new ConfigError('CHANNEL_ROUTES', `${JSON.stringify(raw.length > 60 ? raw.slice(0, 60) + '…' : raw)}: ${why}`);
+    if (!selector || !channel) throw bad('expected selector=channelId, e.g. workgroup:prod=C0123456789');
+    if (!CHANNEL_ID.test(channel)) throw bad('the channel must be a Slack channel ID such as C0123456789');
+    const colon = selector.indexOf(':');
+    const kind = selector.slice(0, colon);
+    const value = selector.slice(colon + 1).trim();
+    if (colon < 0 || !value) throw bad('the selector must be workgroup:NAME, account:ID, region:NAME or tag:KEY=VALUE');
+    if (kind === 'workgroup') routes.push({ kind, value, channel });
+    else if (kind === 'account') {
+      if (!/^\d{12}$/.test(value)) throw bad('an account selector needs a 12-digit account ID');
+      routes.push({ kind, value, channel });
+    } else if (kind === 'region') {
+      if (!REGION.test(value)) throw bad(`"${value}" is not an AWS region such as us-east-1`);
+      routes.push({ kind, value, channel });
+    } else if (kind === 'tag') {
+      const tagEq = value.indexOf('=');
+      if (tagEq <= 0) throw bad('a tag selector is tag:KEY=VALUE');
+      routes.push({ kind, key: value.slice(0, tagEq), value: value.slice(tagEq + 1), channel });
+    } else throw bad(`unknown selector "${kind}": use workgroup, account, region or tag`);
+  }
+  return routes;
 }
 
 /** What each command needs beyond the defaults; checked after `readConfig`. */

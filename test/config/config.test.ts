@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { readConfig, requireConfig, SECRET_VARIABLES, type Config } from '../../src/config/config.js';
+import fs from 'node:fs';
+import { CONFIG_VARIABLES, readConfig, requireConfig, SECRET_VARIABLES, type Config } from '../../src/config/config.js';
 import { AppError, ConfigError } from '../../src/util/errors.js';
 
 const TOKEN = 'xoxb-1234-5678-abcdefghijklmnop';
@@ -35,6 +36,17 @@ describe('readConfig defaults', () => {
       dpuHourPriceUsd: 0.35,
       showCallerDetails: false,
       logLevel: 'info',
+      ignorePrincipals: [],
+      feed: { channel: undefined, backfillMinutes: 60 },
+      channelRoutes: [],
+      weeklyDigestCron: undefined,
+      digestGroupTags: [],
+      actions: { enabled: false, userIds: [] },
+      roleArns: [],
+      roleExternalId: undefined,
+      sqs: { queueUrl: undefined, sweepMinutes: 15 },
+      s3ForcePathStyle: false,
+      athenaCallsPerSecond: 5,
     } satisfies Config);
   });
 
@@ -71,6 +83,20 @@ describe('readConfig values', () => {
       DPU_HOUR_PRICE_USD: '0.44',
       SHOW_CALLER_DETAILS: 'true',
       LOG_LEVEL: 'debug',
+      IGNORE_PRINCIPALS: 'arn:aws:iam::123456789012:role/DatadogIntegrationRole, cloudability-reader',
+      FEED_CHANNEL: 'C0FEED0001',
+      FEED_BACKFILL_MINUTES: '15',
+      CHANNEL_ROUTES: 'workgroup:prod=C0PROD0001, tag:team=data=C0DATA0001,account:210987654321=C0ACCT0001,region:eu-west-1=C0EU000001',
+      DIGEST_WEEKLY_CRON: '0 9 * * 1',
+      DIGEST_GROUP_TAGS: 'team,project,team',
+      ACTIONS_ENABLED: 'true',
+      ACTION_USER_IDS: 'U0ONCALL1,U0ONCALL2',
+      AWS_ROLE_ARNS: 'arn:aws:iam::111111111111:role/athena-session-bot-reader,arn:aws:iam::222222222222:role/path/reader',
+      AWS_ROLE_EXTERNAL_ID: 'athena-session-bot-7f3a',
+      SQS_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/athena-events',
+      SWEEP_MINUTES: '30',
+      S3_FORCE_PATH_STYLE: '1',
+      ATHENA_CALLS_PER_SECOND: '2',
     });
     expect(c).toEqual({
       slack: { botToken: TOKEN, signingSecret: SIGNING, appToken: 'xapp-1-A0-123-abc', apiUrl: 'http://127.0.0.1:9999/api/' },
@@ -89,7 +115,30 @@ describe('readConfig values', () => {
       dpuHourPriceUsd: 0.44,
       showCallerDetails: true,
       logLevel: 'debug',
+      ignorePrincipals: ['arn:aws:iam::123456789012:role/DatadogIntegrationRole', 'cloudability-reader'],
+      feed: { channel: 'C0FEED0001', backfillMinutes: 15 },
+      channelRoutes: [
+        { kind: 'workgroup', value: 'prod', channel: 'C0PROD0001' },
+        { kind: 'tag', key: 'team', value: 'data', channel: 'C0DATA0001' },
+        { kind: 'account', value: '210987654321', channel: 'C0ACCT0001' },
+        { kind: 'region', value: 'eu-west-1', channel: 'C0EU000001' },
+      ],
+      weeklyDigestCron: '0 9 * * 1',
+      digestGroupTags: ['team', 'project'],
+      actions: { enabled: true, userIds: ['U0ONCALL1', 'U0ONCALL2'] },
+      roleArns: ['arn:aws:iam::111111111111:role/athena-session-bot-reader', 'arn:aws:iam::222222222222:role/path/reader'],
+      roleExternalId: 'athena-session-bot-7f3a',
+      sqs: { queueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/athena-events', sweepMinutes: 30 },
+      s3ForcePathStyle: true,
+      athenaCallsPerSecond: 2,
     });
+  });
+
+  it('requires ACTION_USER_IDS when actions are enabled, and keeps actions off by default', () => {
+    const err = configError({ ACTIONS_ENABLED: 'true' });
+    expect(err.variable).toBe('ACTION_USER_IDS');
+    expect(err.message).toMatch(/required when ACTIONS_ENABLED=true/);
+    expect(readConfig({ ACTION_USER_IDS: 'U0ONCALL1' }).actions).toEqual({ enabled: false, userIds: ['U0ONCALL1'] });
   });
 
   it('prefers AWS_REGIONS to AWS_REGION', () => {
@@ -137,6 +186,27 @@ describe('readConfig errors', () => {
     ['LOG_LEVEL', 'verbose', /must be one of/],
     ['SLACK_API_URL', 'not a url', /must be a URL/],
     ['SLACK_APP_TOKEN', 'xoxb-wrong-kind', /xapp-/],
+    ['IGNORE_PRINCIPALS', 'arn:aws:iam::12:role/x', /IAM principal ARNs or role-session names/],
+    ['IGNORE_PRINCIPALS', 'a b', /IAM principal ARNs or role-session names/],
+    ['FEED_CHANNEL', '#feed', /channel ID/],
+    ['FEED_BACKFILL_MINUTES', '-5', /whole number/],
+    ['CHANNEL_ROUTES', 'workgroup:prod', /selector=channelId/],
+    ['CHANNEL_ROUTES', 'workgroup:prod=#prod', /Slack channel ID/],
+    ['CHANNEL_ROUTES', 'team:data=C0DATA0001', /unknown selector "team"/],
+    ['CHANNEL_ROUTES', 'account:1234=C0DATA0001', /12-digit account ID/],
+    ['CHANNEL_ROUTES', 'region:Europe=C0DATA0001', /not an AWS region/],
+    ['CHANNEL_ROUTES', 'tag:team=C0DATA0001', /tag:KEY=VALUE/],
+    ['CHANNEL_ROUTES', 'workgroup:=C0DATA0001', /workgroup:NAME/],
+    ['DIGEST_WEEKLY_CRON', 'mondays', /cron expression/],
+    ['DIGEST_GROUP_TAGS', 'team,bad|key', /session tag keys/],
+    ['ACTIONS_ENABLED', 'yes', /true or false/],
+    ['ACTION_USER_IDS', 'bob', /Slack user IDs/],
+    ['AWS_ROLE_ARNS', 'arn:aws:iam::123456789012:user/bob', /IAM role ARNs/],
+    ['AWS_ROLE_EXTERNAL_ID', 'x', /2 to 1224/],
+    ['SQS_QUEUE_URL', 'athena-events', /queue URL/],
+    ['SWEEP_MINUTES', '0', /at least 1/],
+    ['S3_FORCE_PATH_STYLE', 'maybe', /true or false/],
+    ['ATHENA_CALLS_PER_SECOND', '0', /at least 1/],
   ];
 
   for (const [variable, value, message] of cases) {
@@ -240,5 +310,15 @@ describe('requireConfig', () => {
   it('checks needs in order and passes with none', () => {
     expect(fails(base, ['digest-channel', 'regions']).variable).toBe('DIGEST_CHANNEL');
     expect(() => requireConfig(base, [])).not.toThrow();
+  });
+});
+
+describe('.env.example', () => {
+  it('lists every variable the program reads, and nothing it does not', () => {
+    const text = fs.readFileSync(new URL('../../.env.example', import.meta.url), 'utf8');
+    const listed = [...text.matchAll(/^#?\s?([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]!);
+    for (const v of CONFIG_VARIABLES) expect(listed, v).toContain(v);
+    const standardAws = /^AWS_(REGION|PROFILE|ENDPOINT_URL_\w+)$/;
+    expect(listed.filter((v) => !CONFIG_VARIABLES.includes(v) && !standardAws.test(v))).toEqual([]);
   });
 });
