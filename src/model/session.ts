@@ -190,6 +190,8 @@ export function foldSession(
   return {
     sessionId: id,
     region: start?.region ?? events[0]?.region ?? 'unknown',
+    account: start?.account ?? events.find((e) => e.account)?.account ?? null,
+    tags: { ...start?.detail.tags },
     state,
     stateSource,
     endReason,

@@ -92,6 +92,10 @@ export interface TimelineEntry {
 export interface SessionView {
   sessionId: string;
   region: string;
+  /** The AWS account the session ran in, when any record says. */
+  account: string | null;
+  /** StartSession's tags (key → value); empty when none or unknown. */
+  tags: Record<string, string>;
   state: string;
   stateSource: StateSource;
   /** Why the session ended, when it did. */

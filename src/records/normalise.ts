@@ -16,9 +16,12 @@ const userIdentitySchema = z.looseObject({
   arn: optString,
   userName: optString,
   principalId: optString,
+  accountId: optString,
   accessKeyId: optString,
   invokedBy: optString,
 });
+
+const tagSchema = z.looseObject({ key: z.string(), value: z.string().optional().nullable() });
 
 const requestSchema = z
   .looseObject({
@@ -30,6 +33,7 @@ const requestSchema = z
     type: optString,
     notebookVersion: optString,
     sessionIdleTimeoutInMinutes: optNumber,
+    tags: z.array(z.unknown()).optional().nullable(),
     engineConfiguration: z
       .looseObject({
         coordinatorDpuSize: optNumber,
@@ -62,6 +66,7 @@ const recordSchema = z.looseObject({
   errorCode: optString,
   errorMessage: optString,
   readOnly: z.union([z.boolean(), z.string()]).optional().nullable(),
+  recipientAccountId: optString,
 });
 
 /** CloudTrail record format versions we understand: 1.0x (the documented major version). */
@@ -115,6 +120,8 @@ export function normaliseRecord(value: unknown): Normalised {
     if (engine?.defaultExecutorDpuSize != null) detail.defaultExecutorDpuSize = engine.defaultExecutorDpuSize;
     if (req.sessionIdleTimeoutInMinutes != null) detail.idleTimeoutMinutes = req.sessionIdleTimeoutInMinutes;
     if (req.notebookVersion) detail.notebookVersion = req.notebookVersion.slice(0, 128);
+    const tags = readTags(req.tags);
+    if (tags) detail.tags = tags;
   }
   if ((r.eventName === 'ImportNotebook' || r.eventName === 'CreateNotebook') && req.name) {
     detail.notebookName = req.name.slice(0, 256);
@@ -132,6 +139,7 @@ export function normaliseRecord(value: unknown): Normalised {
     eventName: r.eventName,
     eventTime,
     region: r.awsRegion,
+    account: accountOf(r.recipientAccountId ?? ui.accountId),
     sessionId,
     calculationId: (res.calculationExecutionId ?? req.calculationExecutionId)?.slice(0, 128) ?? null,
     notebookId: notebookId ? notebookId.slice(0, 128) : null,
@@ -143,6 +151,26 @@ export function normaliseRecord(value: unknown): Normalised {
     detail,
   };
   return { kind: 'event', event };
+}
+
+const ACCOUNT_ID = /^\d{12}$/;
+
+function accountOf(v: string | null | undefined): string | null {
+  return v && ACCOUNT_ID.test(v) ? v : null;
+}
+
+/** StartSession's `tags` (`[{key, value}]`); malformed entries are skipped, not fatal. */
+function readTags(raw: unknown[] | null | undefined): Record<string, string> | undefined {
+  if (!raw?.length) return undefined;
+  const out: Record<string, string> = {};
+  let n = 0;
+  for (const t of raw) {
+    const parsed = tagSchema.safeParse(t);
+    if (!parsed.success || n >= 50) continue;
+    out[parsed.data.key.slice(0, 128)] = (parsed.data.value ?? '').slice(0, 256);
+    n++;
+  }
+  return n ? out : undefined;
 }
 
 function readablePrincipal(ui: z.infer<typeof userIdentitySchema>): string {

@@ -9,6 +9,8 @@ export interface NotebookEvent {
   /** Epoch milliseconds. */
   eventTime: number;
   region: string;
+  /** The account the call was made in (`recipientAccountId`, else the caller's account). */
+  account: string | null;
   /** Lower-cased; from the request, StartSession's response, or the AthenaExecutor-<id> caller. */
   sessionId: string | null;
   calculationId: string | null;
@@ -31,6 +33,8 @@ export interface EventDetail {
   notebookVersion?: string;
   notebookName?: string;
   notebookType?: string;
+  /** StartSession's tags (`requestParameters.tags`), key → value. */
+  tags?: Record<string, string>;
   errorMessage?: string;
   sourceIp?: string;
   accessKeyId?: string;

@@ -44,6 +44,8 @@ export function sessionJson(report: SessionReport): Record<string, unknown> {
     startedAt: iso(v.startedAt),
     endedAt: iso(v.endedAt),
     region: v.region,
+    account: v.account,
+    tags: v.tags,
     calculations: v.calculations.map((c) => ({
       calculationId: c.calculationId,
       startedAt: iso(c.startedAt),

@@ -97,4 +97,8 @@ export const MIGRATIONS: readonly string[] = [
   );
   INSERT INTO meta (key, value) VALUES ('created_at', CAST(strftime('%s','now') AS INTEGER) * 1000);
   `,
+  // 2: the account each record was made in (many accounts; answers name their account)
+  `
+  ALTER TABLE records ADD COLUMN account TEXT;
+  `,
 ];

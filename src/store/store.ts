@@ -66,16 +66,17 @@ interface RecordRow {
   source_ip: string | null;
   access_key_id: string | null;
   detail: string | null;
+  account: string | null;
 }
 
 const RECORD_COLUMNS =
-  'event_id, event_time, event_name, region, session_id, calculation_id, notebook_id, workgroup, principal, principal_arn, error_code, read_only, source_ip, access_key_id, detail';
+  'event_id, event_time, event_name, region, session_id, calculation_id, notebook_id, workgroup, principal, principal_arn, error_code, read_only, source_ip, access_key_id, detail, account';
 
 /** A value of a record row: what SQLite binds. */
 export type RecordValue = string | number | null;
 
 /** Values per record row in a flat array (the columns of RECORD_COLUMNS). */
-export const RECORD_VALUE_COUNT = 15;
+export const RECORD_VALUE_COUNT = 16;
 
 /**
  * Appends one event's row values, in RECORD_COLUMNS order, to a flat array. Caller details
@@ -104,6 +105,7 @@ export function pushRecordValues(out: RecordValue[], e: NotebookEvent): void {
     sourceIp ?? null,
     accessKeyId ?? null,
     detail,
+    e.account,
   );
 }
 
@@ -116,6 +118,7 @@ function toEvent(row: RecordRow): NotebookEvent {
     eventTime: row.event_time,
     eventName: row.event_name,
     region: row.region,
+    account: row.account,
     sessionId: row.session_id,
     calculationId: row.calculation_id,
     notebookId: row.notebook_id,
@@ -149,7 +152,7 @@ export class Store {
     this.db = db;
     this.stmts = {
       insertRecord: db.prepare(
-        `INSERT OR IGNORE INTO records (${RECORD_COLUMNS}, ingested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT OR IGNORE INTO records (${RECORD_COLUMNS}, ingested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       bySession: db.prepare(`SELECT ${RECORD_COLUMNS} FROM records WHERE session_id = ? ORDER BY event_time, event_id`),
       routineBetween: db.prepare(
@@ -257,7 +260,7 @@ export class Store {
     let inserted = 0;
     // Positional parameters, in RECORD_COLUMNS order: binding is the hot loop of an ingest.
     for (let i = 0; i < v.length; i += RECORD_VALUE_COUNT) {
-      inserted += insert.run(v[i], v[i + 1], v[i + 2], v[i + 3], v[i + 4], v[i + 5], v[i + 6], v[i + 7], v[i + 8], v[i + 9], v[i + 10], v[i + 11], v[i + 12], v[i + 13], v[i + 14], now).changes;
+      inserted += insert.run(v[i], v[i + 1], v[i + 2], v[i + 3], v[i + 4], v[i + 5], v[i + 6], v[i + 7], v[i + 8], v[i + 9], v[i + 10], v[i + 11], v[i + 12], v[i + 13], v[i + 14], v[i + 15], now).changes;
     }
     return inserted;
   }
@@ -327,6 +330,7 @@ export class Store {
         eventTime: r[1],
         eventName: r[2],
         region: r[3],
+        account: null,
         sessionId: r[4],
         calculationId: r[5],
         notebookId: r[6],

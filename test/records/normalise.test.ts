@@ -40,6 +40,7 @@ describe('normaliseRecord: the reference records of AWS’s documentation', () =
       eventName: 'StartSession',
       eventTime: Date.parse('2022-10-14T17:05:36Z'),
       region: 'us-east-1',
+      account: '123456789012',
       sessionId: NOTEBOOK_SESSION,
       calculationId: null,
       notebookId: 'b8f5854b-1042-4b90-9d82-51d3c2fd5c04',
@@ -128,6 +129,17 @@ describe('normaliseRecord: identities, ids and details', () => {
     expect(event(normaliseRecord(r)).principal).toBe('someone');
     r.userIdentity = null;
     expect(event(normaliseRecord(r)).principal).toBe('unknown');
+  });
+
+  it('reads StartSession tags, skipping malformed entries, and the account of the call', () => {
+    const r = clone(startSession({ sessionId: NOTEBOOK_SESSION, eventTime: T0, tags: { team: 'data', project: 'churn' } }));
+    ((r.requestParameters as Record<string, unknown>).tags as unknown[]).push({ key: 42 }, 'junk', { key: 'empty' });
+    r.recipientAccountId = '210987654321';
+    const e = event(normaliseRecord(r));
+    expect(e.detail.tags).toEqual({ team: 'data', project: 'churn', empty: '' });
+    expect(e.account).toBe('210987654321');
+    delete r.recipientAccountId;
+    expect(event(normaliseRecord(r)).account).toBe('123456789012');
   });
 
   it('attaches a call to a session by its AthenaExecutor caller when the request names none', () => {

@@ -141,6 +141,8 @@ export function startSession(
     notebookId?: string | null;
     idleTimeoutMinutes?: number;
     notebookVersion?: string;
+    /** StartSession's `tags` request parameter (key → value). */
+    tags?: Record<string, string>;
   },
 ): CloudTrailRecord {
   const additionalConfigs: Record<string, string> = {};
@@ -163,6 +165,7 @@ export function startSession(
       ...(o.notebookId === null ? {} : { notebookVersion: o.notebookVersion ?? 'KeplerJupyter-1.x' }),
       sessionIdleTimeoutInMinutes: o.idleTimeoutMinutes ?? 20,
       clientRequestToken: fakeUuid(),
+      ...(o.tags ? { tags: Object.entries(o.tags).map(([key, value]) => ({ key, value })) } : {}),
     },
     responseElements: { sessionId: o.sessionId, state: 'CREATED' },
   });
