@@ -19,6 +19,7 @@ const userIdentitySchema = z.looseObject({
   accountId: optString,
   accessKeyId: optString,
   invokedBy: optString,
+  onBehalfOf: z.looseObject({ userId: optString }).optional().nullable(),
 });
 
 const tagSchema = z.looseObject({ key: z.string(), value: z.string().optional().nullable() });
@@ -65,6 +66,7 @@ const recordSchema = z.looseObject({
   responseElements: responseSchema,
   errorCode: optString,
   errorMessage: optString,
+  userAgent: z.unknown().optional(),
   readOnly: z.union([z.boolean(), z.string()]).optional().nullable(),
   recipientAccountId: optString,
 });
@@ -105,6 +107,7 @@ export function normaliseRecord(value: unknown): Normalised {
   const ui = r.userIdentity ?? {};
   const errorCode = r.errorCode ?? null;
   const principal = readablePrincipal(ui);
+  const principalType = ui.type ? ui.type.slice(0, 32) : ui.invokedBy ? 'AWSService' : null;
 
   const executorSession = principal.startsWith(EXECUTOR_PREFIX) ? principal.slice(EXECUTOR_PREFIX.length) : null;
   const rawSession =
@@ -145,9 +148,11 @@ export function normaliseRecord(value: unknown): Normalised {
     notebookId: notebookId ? notebookId.slice(0, 128) : null,
     workgroup: req.workGroup ? req.workGroup.slice(0, 128) : null,
     principal: principal.slice(0, 256),
+    principalType,
     principalArn: ui.arn ? ui.arn.slice(0, 512) : null,
     errorCode: errorCode ? errorCode.slice(0, 128) : null,
     readOnly: r.readOnly === true || r.readOnly === 'true',
+    botAgent: typeof r.userAgent === 'string' && BOT_AGENT.test(r.userAgent),
     detail,
   };
   return { kind: 'event', event };
@@ -173,10 +178,31 @@ function readTags(raw: unknown[] | null | undefined): Record<string, string> | u
   return n ? out : undefined;
 }
 
+/** The user agent the bot's SDK clients send (`athena-session-bot/<version>`), anywhere in the header. */
+const BOT_AGENT = /(^|[\s(])athena-session-bot\/\d/;
+
+/** A name a person recognises, for every `userIdentity` type CloudTrail documents. */
 function readablePrincipal(ui: z.infer<typeof userIdentitySchema>): string {
-  if (ui.type === 'IAMUser' && ui.userName) return ui.userName;
-  if (ui.type === 'Root') return 'root';
-  if (ui.type === 'AWSService' && ui.invokedBy) return ui.invokedBy;
+  switch (ui.type) {
+    case 'IAMUser':
+    case 'WebIdentityUser':
+    case 'SAMLUser':
+      if (ui.userName) return ui.userName;
+      break;
+    case 'Root':
+      return 'root';
+    case 'AWSAccount':
+      if (ui.accountId) return `account ${ui.accountId}`;
+      break;
+    case 'IdentityCenterUser':
+      if (ui.onBehalfOf?.userId) return ui.onBehalfOf.userId;
+      break;
+    case 'AWSService':
+      if (ui.invokedBy) return ui.invokedBy;
+      break;
+  }
+  // No type at all, only the service that acted (some service-initiated records).
+  if (!ui.type && ui.invokedBy) return ui.invokedBy;
   if (ui.arn) {
     const slash = ui.arn.lastIndexOf('/');
     if (slash >= 0) return ui.arn.slice(slash + 1);

@@ -16,11 +16,18 @@ export interface NotebookEvent {
   calculationId: string | null;
   notebookId: string | null;
   workgroup: string | null;
-  /** Readable principal: IAM user name or role session name. */
+  /**
+   * Readable principal: the IAM user name, role session name, federated user name, the AWS
+   * service (`invokedBy`), `account <id>` for another account, an Identity Center user id.
+   */
   principal: string;
+  /** CloudTrail's `userIdentity.type` (AssumedRole, IAMUser, IdentityCenterUser…), `AWSService` for a bare `invokedBy`. */
+  principalType: string | null;
   principalArn: string | null;
   errorCode: string | null;
   readOnly: boolean;
+  /** Made with athena-session-bot's own user agent (any version): one of the bot's own calls. */
+  botAgent: boolean;
   detail: EventDetail;
 }
 

@@ -46,9 +46,11 @@ describe('normaliseRecord: the reference records of AWS’s documentation', () =
       notebookId: 'b8f5854b-1042-4b90-9d82-51d3c2fd5c04',
       workgroup: 'notebook-workgroup',
       principal: 'alias',
+      principalType: 'AssumedRole',
       principalArn: 'arn:aws:sts::123456789012:assumed-role/Admin/alias',
       errorCode: null,
       readOnly: false,
+      botAgent: false,
       detail: {
         state: 'CREATED',
         maxConcurrentDpus: 20,
@@ -117,6 +119,57 @@ describe('normaliseRecord: identities, ids and details', () => {
   it('reads an IAM user by name, a role by session name', () => {
     expect(event(normaliseRecord(startSession({ sessionId: fakeUuid(), eventTime: T0, actor: iamUser('dana') }))).principal).toBe('dana');
     expect(event(normaliseRecord(startSession({ sessionId: fakeUuid(), eventTime: T0, actor: human('erin', 'DataSci') }))).principal).toBe('erin');
+  });
+
+  it('names the caller of every userIdentity type CloudTrail documents, with its type', () => {
+    const r = clone(call('GetSession', { actor: human('x'), eventTime: T0 }));
+    const who = (userIdentity: unknown) => {
+      r.userIdentity = userIdentity;
+      const e = event(normaliseRecord(r));
+      return [e.principal, e.principalType];
+    };
+    expect(who({ type: 'IAMUser', principalId: 'AIDAJ45Q7YFFAREXAMPLE', arn: 'arn:aws:iam::123456789012:user/Alice', accountId: '123456789012', userName: 'Alice' })).toEqual(['Alice', 'IAMUser']);
+    expect(
+      who({
+        type: 'AssumedRole',
+        principalId: 'AROAIDPPEZS35WEXAMPLE:MySessionName',
+        arn: 'arn:aws:sts::123456789012:assumed-role/RoleToBeAssumed/MySessionName',
+        accountId: '123456789012',
+        sessionContext: { sessionIssuer: { type: 'Role', arn: 'arn:aws:iam::123456789012:role/RoleToBeAssumed', userName: 'RoleToBeAssumed' } },
+      }),
+    ).toEqual(['MySessionName', 'AssumedRole']);
+    expect(who({ type: 'Root', principalId: '123456789012', arn: 'arn:aws:iam::123456789012:root', accountId: '123456789012' })).toEqual(['root', 'Root']);
+    expect(who({ type: 'FederatedUser', principalId: '123456789012:Bob', arn: 'arn:aws:sts::123456789012:federated-user/Bob', accountId: '123456789012', sessionContext: { sessionIssuer: { type: 'IAMUser', userName: 'Alice' } } })).toEqual(['Bob', 'FederatedUser']);
+    expect(who({ type: 'AWSService', invokedBy: 'elasticmapreduce.amazonaws.com' })).toEqual(['elasticmapreduce.amazonaws.com', 'AWSService']);
+    expect(who({ type: 'AWSAccount', principalId: 'AIDAEXAMPLE', accountId: '111122223333' })).toEqual(['account 111122223333', 'AWSAccount']);
+    expect(who({ type: 'WebIdentityUser', principalId: 'accounts.google.com:app-id.apps.googleusercontent.com:user-id', userName: 'user-id', identityProvider: 'accounts.google.com' })).toEqual(['user-id', 'WebIdentityUser']);
+    expect(who({ type: 'SAMLUser', principalId: 'SAMPLE:alice@example.com', userName: 'alice@example.com', identityProvider: 'bdGOnTesti4+0sHgR8HZ5A==' })).toEqual(['alice@example.com', 'SAMLUser']);
+    expect(
+      who({
+        type: 'IdentityCenterUser',
+        accountId: '123456789012',
+        onBehalfOf: { userId: '544894e8-80c1-707f-60e3-3ba6510dfac1', identityStoreArn: 'arn:aws:identitystore::123456789012:identitystore/d-9067642ac7' },
+        credentialId: 'EXAMPLEVHULjJdTUdPJfofVa1sufHDoj7aYcOYcxFVllWR_Whr1fEXAMPLE',
+      }),
+    ).toEqual(['544894e8-80c1-707f-60e3-3ba6510dfac1', 'IdentityCenterUser']);
+    // No type at all, only the service that acted.
+    expect(who({ invokedBy: 'athena.amazonaws.com' })).toEqual(['athena.amazonaws.com', 'AWSService']);
+    expect(who({ type: 'Unknown', principalId: 'ANONYMOUS' })).toEqual(['ANONYMOUS', 'Unknown']);
+  });
+
+  it("recognises the bot's own user agent, whatever its version and wherever it sits in the header", () => {
+    const r = clone(call('GetSession', { actor: human('x'), eventTime: T0 }));
+    const bot = (userAgent: unknown) => {
+      r.userAgent = userAgent;
+      return event(normaliseRecord(r)).botAgent;
+    };
+    expect(bot('aws-sdk-js/3.1164.0 ua/2.1 os/linux#6.1 lang/js md/nodejs#20.20.2 api/athena#3.1164.0 m/E athena-session-bot/0.1.0')).toBe(true);
+    expect(bot('athena-session-bot/12.3.4')).toBe(true);
+    expect(bot('aws-sdk-js/3.1 (athena-session-bot/0.2.0)')).toBe(true);
+    expect(bot('Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36')).toBe(false);
+    expect(bot('my-athena-session-bot/1.0')).toBe(false);
+    expect(bot(undefined)).toBe(false);
+    expect(bot(42)).toBe(false);
   });
 
   it('reads Root, AWS services and bare principal ids', () => {
