@@ -1,9 +1,13 @@
 import type { NotebookEvent } from '../records/types.js';
 import { HOUR, MINUTE } from '../util/clock.js';
+import { isRoutineRead } from '../records/callers.js';
 import {
+  NO_READS,
   TERMINAL_CALCULATION_STATES,
   TERMINAL_SESSION_STATES,
+  UNKNOWN_STATE,
   type AthenaCalculationFacts,
+  type ReadSummary,
   type CalculationView,
   type EnrichmentLookup,
   type FailedCall,
@@ -27,32 +31,52 @@ export function canonicalOrder(events: readonly NotebookEvent[]): NotebookEvent[
 
 const succeeded = (e: NotebookEvent) => e.errorCode === null;
 
+/** Folds routine reads given as records (tests, small inputs) into a summary, added to `base`. */
+export function splitReads(events: readonly NotebookEvent[], base: ReadSummary = NO_READS): { notable: NotebookEvent[]; reads: ReadSummary } {
+  const notable: NotebookEvent[] = [];
+  let reads = base;
+  for (const e of events) {
+    if (!isRoutineRead(e)) {
+      notable.push(e);
+      continue;
+    }
+    if (reads === base) reads = { count: base.count, calculations: { ...base.calculations } };
+    reads.count++;
+    if (e.calculationId) {
+      const c = reads.calculations[e.calculationId];
+      reads.calculations[e.calculationId] = c ? { count: c.count + 1, lastAt: Math.max(c.lastAt, e.eventTime) } : { count: 1, lastAt: e.eventTime };
+    }
+  }
+  return { notable, reads };
+}
+
 /**
  * Folds every record known for one session into its view (SPEC §2). Pure: the same
  * records, in any order and with any repeats, and the same enrichment give the same view.
- * Returns undefined when nothing at all is known of the session.
+ * `input` holds the session's notable records (routine reads among them are folded into
+ * `reads`); the bot's own calls never reach the model. Returns undefined when nothing at
+ * all is known of the session.
  */
 export function foldSession(
   sessionId: string,
   input: readonly NotebookEvent[],
   enrichment: EnrichmentLookup,
   opts: ModelOptions,
+  readSummary: ReadSummary = NO_READS,
 ): SessionView | undefined {
   const id = sessionId.toLowerCase();
-  const events = canonicalOrder(input);
+  const ordered = canonicalOrder(input);
+  const { notable: events, reads } = splitReads(ordered, readSummary);
   const athena = enrichment.session(id);
   const athenaFacts = athena?.status === 'ok' ? athena.facts : undefined;
-  if (events.length === 0 && !athenaFacts) return undefined;
+  if (events.length === 0 && reads.count === 0 && !athenaFacts) return undefined;
 
   const start = events.find((e) => e.eventName === 'StartSession' && succeeded(e) && e.sessionId === id);
   const terminate = events.find((e) => e.eventName === 'TerminateSession' && succeeded(e) && e.sessionId === id);
-  // Failed calls are reported, never folded into state: they are not activity either.
-  const activity = events.filter(succeeded);
-  const lastActivityAt = activity.length
-    ? activity[activity.length - 1]!.eventTime
-    : events.length
-      ? events[events.length - 1]!.eventTime
-      : (athenaFacts?.startedAt ?? opts.now);
+  // Activity is a successful call that is not read-only: Athena's idle timeout counts time
+  // without work, not time without reads (a console's status polls keep nothing alive).
+  let lastActivityAt: number | null = null;
+  for (const e of events) if (succeeded(e) && !e.readOnly) lastActivityAt = e.eventTime;
   const idleTimeoutMinutes = start?.detail.idleTimeoutMinutes ?? athenaFacts?.idleTimeoutMinutes ?? DEFAULT_IDLE_TIMEOUT_MINUTES;
   const longRunningMs = opts.longRunningMinutes * MINUTE;
 
@@ -63,13 +87,22 @@ export function foldSession(
   }
   const lastSeen = new Map<string, number>();
   for (const e of events) if (e.calculationId) lastSeen.set(e.calculationId, e.eventTime);
+  for (const [calcId, r] of Object.entries(reads.calculations)) lastSeen.set(calcId, Math.max(lastSeen.get(calcId) ?? -Infinity, r.lastAt));
   const starts = events.filter((e) => e.eventName === 'StartCalculationExecution' && succeeded(e) && e.calculationId);
-  const calcFacts = new Map<string, AthenaCalculationFacts>();
+  const calcFacts = new Map<string, { facts: AthenaCalculationFacts; fetchedAt: number }>();
   for (const s of starts) {
     const a = enrichment.calculation(s.calculationId!);
-    if (a?.status === 'ok') calcFacts.set(s.calculationId!, a.facts);
+    if (a?.status === 'ok') calcFacts.set(s.calculationId!, { facts: a.facts, fetchedAt: a.fetchedAt });
   }
-  const runningConfirmed = [...calcFacts.values()].some((f) => ACTIVE_CALCULATION_STATES.has(f.state));
+  const runningConfirmed = [...calcFacts.values()].some((f) => ACTIVE_CALCULATION_STATES.has(f.facts.state));
+  // A calculation open per CloudTrail (no answer, no stop) is work while it is still being
+  // polled: its last poll, not the last activity, is when the session can start to idle.
+  let idleFrom = lastActivityAt;
+  for (const s of starts) {
+    const calcId = s.calculationId!;
+    if (calcFacts.has(calcId) || stops.has(calcId)) continue;
+    idleFrom = Math.max(idleFrom ?? -Infinity, lastSeen.get(calcId) ?? s.eventTime);
+  }
 
   // Session state: Athena beats a CloudTrail record, which beats inference.
   let state: string;
@@ -81,7 +114,7 @@ export function foldSession(
     state = athenaFacts.state;
     stateSource = 'athena';
     if (TERMINAL_SESSION_STATES.has(state)) {
-      endedAt = athenaFacts.endedAt ?? terminate?.eventTime ?? lastActivityAt;
+      endedAt = athenaFacts.endedAt ?? terminate?.eventTime ?? idleFrom ?? events[events.length - 1]?.eventTime ?? startedAt ?? opts.now;
       endReason = 'athena';
     }
   } else if (terminate) {
@@ -89,10 +122,10 @@ export function foldSession(
     stateSource = 'cloudtrail';
     endedAt = terminate.eventTime;
     endReason = 'terminated';
-  } else if (activity.length > 0 && !runningConfirmed && opts.now >= lastActivityAt + idleTimeoutMinutes * MINUTE) {
+  } else if (idleFrom !== null && lastActivityAt !== null && !runningConfirmed && opts.now >= idleFrom + idleTimeoutMinutes * MINUTE) {
     state = 'TERMINATED';
     stateSource = 'inferred';
-    endedAt = lastActivityAt + idleTimeoutMinutes * MINUTE;
+    endedAt = idleFrom + idleTimeoutMinutes * MINUTE;
     endReason = 'idle-timeout';
   } else if (start) {
     state = 'CREATED';
@@ -104,7 +137,7 @@ export function foldSession(
 
   const calculations: CalculationView[] = starts.map((s) => {
     const calcId = s.calculationId!;
-    const facts = calcFacts.get(calcId);
+    const answer = calcFacts.get(calcId);
     const stop = stops.get(calcId);
     let cState: string;
     let cStart = s.eventTime;
@@ -112,7 +145,8 @@ export function foldSession(
     let confirmed = false;
     let endSource: CalculationView['endSource'] = null;
     let dpuHours: number | null = null;
-    if (facts) {
+    if (answer) {
+      const facts = answer.facts;
       cState = facts.state;
       cStart = facts.submittedAt ?? s.eventTime;
       confirmed = true;
@@ -127,13 +161,14 @@ export function foldSession(
       confirmed = true;
       endSource = 'stop-record';
     } else if (endedAt !== null && endedAt >= s.eventTime) {
-      // The session ended, so the calculation did too, at the latest then: an upper bound only.
-      cState = endReason === 'idle-timeout' ? 'COMPLETED' : 'CANCELED';
+      // The session ended, so the calculation did too, at the latest then; how it ended is unknown.
+      cState = UNKNOWN_STATE;
       cEnd = endReason === 'idle-timeout' ? Math.max(s.eventTime, endedAt - idleTimeoutMinutes * MINUTE) : endedAt;
       endSource = endReason === 'terminated' ? 'session-terminated' : 'session-ended';
     } else {
       cState = s.detail.state ?? 'CREATING';
     }
+    const endIsUpperBound = endSource === 'session-terminated' || endSource === 'session-ended';
     const runMs = Math.max(0, (cEnd ?? opts.now) - cStart);
     return {
       calculationId: calcId,
@@ -142,9 +177,12 @@ export function foldSession(
       endedAt: cEnd,
       state: cState,
       confirmed,
+      confirmedAt: answer?.fetchedAt ?? null,
       endSource,
+      endIsUpperBound,
       runMs,
-      longRunning: runMs >= longRunningMs,
+      longRunning: !endIsUpperBound && runMs >= longRunningMs,
+      possiblyLongRunning: endIsUpperBound && runMs >= longRunningMs,
       dpuHours,
       lastSeenAt: lastSeen.get(calcId) ?? s.eventTime,
     };
@@ -165,6 +203,7 @@ export function foldSession(
       errorCode: e.errorCode!,
       eventTime: e.eventTime,
       principal: e.principal,
+      principalType: e.principalType,
       sessionId: e.sessionId,
       ...(e.detail.errorMessage ? { errorMessage: e.detail.errorMessage } : {}),
     }));
@@ -186,7 +225,11 @@ export function foldSession(
       ? 'pyspark'
       : 'unknown';
 
-  const owner = start?.principal ?? null;
+  // Without its StartSession (it began before the data), a session's notebook is the one its
+  // notebook calls name together with it (UpdateNotebook carries both ids).
+  const notebookId =
+    start?.notebookId ?? events.find((e) => e.notebookId && e.sessionId === id && NOTEBOOK_OF_SESSION_CALLS.has(e.eventName) && succeeded(e))?.notebookId ?? null;
+
   return {
     sessionId: id,
     region: start?.region ?? events[0]?.region ?? 'unknown',
@@ -195,9 +238,10 @@ export function foldSession(
     state,
     stateSource,
     endReason,
-    owner,
+    owner: start?.principal ?? null,
+    ownerType: start?.principalType ?? null,
     ownerArn: start?.principalArn ?? null,
-    workgroup: start?.workgroup ?? events.find((e) => e.workgroup)?.workgroup ?? null,
+    workgroup: start?.workgroup ?? events.find((e) => e.workgroup)?.workgroup ?? athenaFacts?.workgroup ?? null,
     startedAt,
     endedAt,
     lastActivityAt,
@@ -206,7 +250,7 @@ export function foldSession(
     coordinatorDpuSize: start?.detail.coordinatorDpuSize ?? null,
     defaultExecutorDpuSize: start?.detail.defaultExecutorDpuSize ?? null,
     idleTimeoutMinutes,
-    notebookId: start?.notebookId ?? null,
+    notebookId,
     notebookVersion: start?.detail.notebookVersion ?? null,
     dpuHours,
     dpuHoursKind,
@@ -214,10 +258,13 @@ export function foldSession(
     calculations,
     notebooks: [...notebooksById.values()],
     failedCalls,
-    events: events.length,
+    events: events.length + reads.count,
     timeline: buildTimeline(events, endReason === 'idle-timeout' ? endedAt : null),
   };
 }
+
+/** Calls that name a notebook together with the session it is open in. */
+const NOTEBOOK_OF_SESSION_CALLS: ReadonlySet<string> = new Set(['UpdateNotebook', 'UpdateNotebookMetadata', 'ExportNotebook', 'GetNotebookMetadata']);
 
 /**
  * The calls that tell the story: every change and every failure, with runs of the same

@@ -101,4 +101,52 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE records ADD COLUMN account TEXT;
   `,
+  // 3: the sessions' history apart from routine reads and from calls that are not history.
+  // `reads` holds successful read-only calls (status polls: most of a busy trail), summarised
+  // per session and calculation in `read_stats` so a report's cost does not grow with polls;
+  // `own_calls` holds the bot's own calls and those of ignored principals (SPEC §2), kept and
+  // counted apart. A record lives in exactly one of the three tables, decided by its content
+  // and the caller rules, so eventID stays the key that makes ingest idempotent.
+  `
+  ALTER TABLE records ADD COLUMN principal_type TEXT;
+
+  CREATE TABLE reads (
+    event_id TEXT PRIMARY KEY, event_time INTEGER NOT NULL, event_name TEXT NOT NULL, region TEXT NOT NULL,
+    session_id TEXT, calculation_id TEXT, notebook_id TEXT, workgroup TEXT, principal TEXT NOT NULL,
+    principal_arn TEXT, error_code TEXT, read_only INTEGER NOT NULL, source_ip TEXT, access_key_id TEXT,
+    detail TEXT, account TEXT, principal_type TEXT, ingested_at INTEGER NOT NULL
+  );
+  CREATE TABLE read_stats (
+    session_id     TEXT NOT NULL,
+    calculation_id TEXT NOT NULL,
+    n              INTEGER NOT NULL,
+    first_at       INTEGER NOT NULL,
+    last_at        INTEGER NOT NULL,
+    PRIMARY KEY (session_id, calculation_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX read_stats_by_calculation ON read_stats (calculation_id) WHERE calculation_id != '';
+  CREATE INDEX read_stats_by_last ON read_stats (last_at) WHERE session_id != '';
+
+  CREATE TABLE own_calls (
+    event_id TEXT PRIMARY KEY, event_time INTEGER NOT NULL, event_name TEXT NOT NULL, region TEXT NOT NULL,
+    session_id TEXT, calculation_id TEXT, notebook_id TEXT, workgroup TEXT, principal TEXT NOT NULL,
+    principal_arn TEXT, error_code TEXT, read_only INTEGER NOT NULL, source_ip TEXT, access_key_id TEXT,
+    detail TEXT, account TEXT, principal_type TEXT, ingested_at INTEGER NOT NULL,
+    reason         TEXT NOT NULL
+  );
+  CREATE INDEX own_calls_by_time ON own_calls (event_time);
+
+  INSERT INTO reads SELECT event_id, event_time, event_name, region, session_id, calculation_id, notebook_id, workgroup,
+      principal, principal_arn, error_code, read_only, source_ip, access_key_id, detail, account, principal_type, ingested_at
+    FROM records WHERE read_only = 1 AND error_code IS NULL AND event_name != 'GetSessionEndpoint';
+  DELETE FROM records WHERE read_only = 1 AND error_code IS NULL AND event_name != 'GetSessionEndpoint';
+  INSERT INTO read_stats SELECT coalesce(session_id, ''), coalesce(calculation_id, ''), count(*), min(event_time), max(event_time)
+    FROM reads GROUP BY 1, 2;
+
+  -- Every stored CloudTrail record, wherever it lives (counts, audits, tests).
+  CREATE VIEW all_records AS
+    SELECT event_id, event_time, event_name, region, session_id, calculation_id, notebook_id, workgroup, principal, principal_arn, error_code, read_only, source_ip, access_key_id, detail, account, principal_type, ingested_at, 'history' AS stored_as FROM records
+    UNION ALL SELECT event_id, event_time, event_name, region, session_id, calculation_id, notebook_id, workgroup, principal, principal_arn, error_code, read_only, source_ip, access_key_id, detail, account, principal_type, ingested_at, 'read' FROM reads
+    UNION ALL SELECT event_id, event_time, event_name, region, session_id, calculation_id, notebook_id, workgroup, principal, principal_arn, error_code, read_only, source_ip, access_key_id, detail, account, principal_type, ingested_at, reason FROM own_calls;
+  `,
 ];

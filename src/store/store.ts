@@ -2,7 +2,9 @@ import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { callerClassifier, isRoutineRead, NO_CALLER_RULES, type CallerRules, type SetApartReason } from '../records/callers.js';
 import type { EventDetail, NotebookEvent } from '../records/types.js';
+import type { ReadSummary } from '../model/types.js';
 import { AppError } from '../util/errors.js';
 import { DAY } from '../util/clock.js';
 import { MIGRATIONS } from './migrations.js';
@@ -18,7 +20,11 @@ export interface PollCursor {
   updatedAt: number;
 }
 
-export type EnrichmentKind = 'session' | 'calculation';
+/**
+ * Athena's answers: a session, a calculation, a session's calculation listing, a session's Spark
+ * UI, a region's work groups, a region's list of active sessions.
+ */
+export type EnrichmentKind = 'session' | 'calculation' | 'listing' | 'dashboard' | 'workgroups' | 'active';
 export type EnrichmentStatus = 'ok' | 'not-found' | 'denied' | 'error';
 
 export interface EnrichmentRow {
@@ -42,6 +48,9 @@ export interface SessionStart {
   region: string;
   eventTime: number;
 }
+
+/** Bot principals remembered for recognising its calls (role sessions get new names over time). */
+const MAX_BOT_PRINCIPALS = 20;
 
 /** Thrown when the database cannot be opened or written (read-only disk, corrupt file). */
 export class StoreError extends AppError {
@@ -67,20 +76,36 @@ interface RecordRow {
   access_key_id: string | null;
   detail: string | null;
   account: string | null;
+  principal_type: string | null;
 }
 
+/** The columns of `records`, `reads` and `own_calls` alike (own_calls adds `reason`). */
 const RECORD_COLUMNS =
-  'event_id, event_time, event_name, region, session_id, calculation_id, notebook_id, workgroup, principal, principal_arn, error_code, read_only, source_ip, access_key_id, detail, account';
+  'event_id, event_time, event_name, region, session_id, calculation_id, notebook_id, workgroup, principal, principal_arn, error_code, read_only, source_ip, access_key_id, detail, account, principal_type';
+const STORED_COLUMN_COUNT = 17;
 
 /** A value of a record row: what SQLite binds. */
 export type RecordValue = string | number | null;
 
-/** Values per record row in a flat array (the columns of RECORD_COLUMNS). */
-export const RECORD_VALUE_COUNT = 16;
+/** Values per record row in a flat array: the columns of RECORD_COLUMNS, then the bot-agent flag. */
+export const RECORD_VALUE_COUNT = 18;
+
+// Positions in a row's values that routing reads.
+const V_EVENT_NAME = 2;
+const V_SESSION = 4;
+const V_CALCULATION = 5;
+const V_PRINCIPAL = 8;
+const V_PRINCIPAL_ARN = 9;
+const V_ERROR = 10;
+const V_READ_ONLY = 11;
+const V_BOT_AGENT = 17;
+
+/** Where a record lives: the sessions' history, the routine reads, or set apart (the bot's own calls…). */
+type Route = 'records' | 'reads' | SetApartReason;
 
 /**
- * Appends one event's row values, in RECORD_COLUMNS order, to a flat array. Caller details
- * have their own columns, so most rows (status polls) need no JSON for `detail`.
+ * Appends one event's row values, in RECORD_COLUMNS order then the bot-agent flag, to a flat
+ * array. Caller details have their own columns, so most rows (status polls) need no JSON.
  */
 export function pushRecordValues(out: RecordValue[], e: NotebookEvent): void {
   const { sourceIp, accessKeyId, ...rest } = e.detail;
@@ -106,11 +131,10 @@ export function pushRecordValues(out: RecordValue[], e: NotebookEvent): void {
     accessKeyId ?? null,
     detail,
     e.account,
+    e.principalType,
+    e.botAgent ? 1 : 0,
   );
 }
-
-/** Routine read-only calls (status polls): most of a busy day, and of no interest beyond their time. */
-const ROUTINE = `(read_only = 1 AND error_code IS NULL AND event_name != 'GetSessionEndpoint')`;
 
 function toEvent(row: RecordRow): NotebookEvent {
   return {
@@ -124,9 +148,11 @@ function toEvent(row: RecordRow): NotebookEvent {
     notebookId: row.notebook_id,
     workgroup: row.workgroup,
     principal: row.principal,
+    principalType: row.principal_type,
     principalArn: row.principal_arn,
     errorCode: row.error_code,
     readOnly: row.read_only === 1,
+    botAgent: false,
     detail: toDetail(row),
   };
 }
@@ -147,18 +173,26 @@ function toDetail(row: RecordRow): EventDetail {
 export class Store {
   readonly db: Database.Database;
   private readonly stmts;
+  private rules: CallerRules = NO_CALLER_RULES;
+  private classify = callerClassifier(NO_CALLER_RULES);
 
   private constructor(db: Database.Database) {
     this.db = db;
+    const placeholders = Array(STORED_COLUMN_COUNT + 1).fill('?').join(', ');
     this.stmts = {
-      insertRecord: db.prepare(
-        `INSERT OR IGNORE INTO records (${RECORD_COLUMNS}, ingested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      insertRecord: db.prepare(`INSERT OR IGNORE INTO records (${RECORD_COLUMNS}, ingested_at) VALUES (${placeholders})`),
+      insertRead: db.prepare(`INSERT OR IGNORE INTO reads (${RECORD_COLUMNS}, ingested_at) VALUES (${placeholders})`),
+      insertOwn: db.prepare(`INSERT OR IGNORE INTO own_calls (${RECORD_COLUMNS}, ingested_at, reason) VALUES (${placeholders}, ?)`),
+      bumpReadStats: db.prepare(
+        `INSERT INTO read_stats (session_id, calculation_id, n, first_at, last_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (session_id, calculation_id) DO UPDATE SET n = n + excluded.n, first_at = min(first_at, excluded.first_at), last_at = max(last_at, excluded.last_at)`,
       ),
+      readStatsOfSession: db.prepare(`SELECT calculation_id, n, last_at FROM read_stats WHERE session_id = ?`),
+      readStatsOfCalculation: db.prepare(`SELECT n, last_at FROM read_stats WHERE session_id = '' AND calculation_id = ?`),
+      readSessionsBetween: db.prepare(`SELECT DISTINCT session_id FROM read_stats WHERE last_at >= ? AND first_at < ? AND session_id != ''`),
+      readSessionExists: db.prepare(`SELECT 1 FROM read_stats WHERE session_id = ? LIMIT 1`),
       bySession: db.prepare(`SELECT ${RECORD_COLUMNS} FROM records WHERE session_id = ? ORDER BY event_time, event_id`),
-      routineBetween: db.prepare(
-        `SELECT event_id, event_time, event_name, region, session_id, calculation_id, notebook_id FROM records WHERE event_time >= ? AND event_time < ? AND ${ROUTINE}`,
-      ),
-      notableBetween: db.prepare(`SELECT ${RECORD_COLUMNS} FROM records WHERE event_time >= ? AND event_time < ? AND NOT ${ROUTINE}`),
+      notableBetween: db.prepare(`SELECT ${RECORD_COLUMNS} FROM records WHERE event_time >= ? AND event_time < ?`),
       bySessionOutside: db.prepare(`SELECT ${RECORD_COLUMNS} FROM records WHERE session_id = ? AND (event_time < ? OR event_time >= ?)`),
       calcSession: db.prepare(
         `SELECT session_id FROM records WHERE calculation_id = ? AND event_name = 'StartCalculationExecution' AND session_id IS NOT NULL LIMIT 1`,
@@ -189,7 +223,10 @@ export class Store {
         `INSERT INTO rejected_records (hash, reason, source, sample, count, first_seen, last_seen) VALUES (@hash, @reason, @source, @sample, 1, @now, @now)`,
       ),
       bumpRejection: db.prepare(`UPDATE rejected_records SET count = count + 1, last_seen = ? WHERE hash = ?`),
-      countRecords: db.prepare(`SELECT count(*) AS n FROM records`),
+      countRecords: db.prepare(`SELECT (SELECT count(*) FROM records) + (SELECT count(*) FROM reads) + (SELECT count(*) FROM own_calls) AS n`),
+      setApartSummary: db.prepare(
+        `SELECT reason, event_name AS eventName, error_code AS errorCode, count(*) AS count, max(event_time) AS lastAt FROM own_calls WHERE event_time >= ? AND event_time < ? GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
+      ),
     };
   }
 
@@ -227,7 +264,9 @@ export class Store {
       db.close();
       throw new StoreError(`cannot open the database at ${file}: ${(err as Error).message}`);
     }
-    return new Store(db);
+    const store = new Store(db);
+    store.loadCallerRules();
+    return store;
   }
 
   close(): void {
@@ -256,13 +295,50 @@ export class Store {
 
   private insertRecordValuesUnsafe(v: readonly RecordValue[], now: number): number {
     if (v.length % RECORD_VALUE_COUNT !== 0) throw new TypeError(`record values: ${v.length} is not a multiple of ${RECORD_VALUE_COUNT}`);
-    const insert = this.stmts.insertRecord;
+    const { insertRecord, insertRead, insertOwn } = this.stmts;
     let inserted = 0;
+    // Routine reads are counted per session and calculation once per call, not once per row.
+    const readStats = new Map<string, [session: string, calculation: string, n: number, first: number, last: number]>();
     // Positional parameters, in RECORD_COLUMNS order: binding is the hot loop of an ingest.
     for (let i = 0; i < v.length; i += RECORD_VALUE_COUNT) {
-      inserted += insert.run(v[i], v[i + 1], v[i + 2], v[i + 3], v[i + 4], v[i + 5], v[i + 6], v[i + 7], v[i + 8], v[i + 9], v[i + 10], v[i + 11], v[i + 12], v[i + 13], v[i + 14], v[i + 15], now).changes;
+      const route = this.routeOf(v, i);
+      const changes =
+        route === 'records' || route === 'reads'
+          ? (route === 'records' ? insertRecord : insertRead).run(v[i], v[i + 1], v[i + 2], v[i + 3], v[i + 4], v[i + 5], v[i + 6], v[i + 7], v[i + 8], v[i + 9], v[i + 10], v[i + 11], v[i + 12], v[i + 13], v[i + 14], v[i + 15], v[i + 16], now).changes
+          : insertOwn.run(v[i], v[i + 1], v[i + 2], v[i + 3], v[i + 4], v[i + 5], v[i + 6], v[i + 7], v[i + 8], v[i + 9], v[i + 10], v[i + 11], v[i + 12], v[i + 13], v[i + 14], v[i + 15], v[i + 16], now, route).changes;
+      if (changes === 0) continue;
+      inserted++;
+      if (route === 'reads') {
+        const session = (v[i + V_SESSION] as string | null) ?? '';
+        const calculation = (v[i + V_CALCULATION] as string | null) ?? '';
+        const t = v[i + 1] as number;
+        const key = `${session}|${calculation}`;
+        const stat = readStats.get(key);
+        if (stat) {
+          stat[2]++;
+          if (t < stat[3]) stat[3] = t;
+          if (t > stat[4]) stat[4] = t;
+        } else readStats.set(key, [session, calculation, 1, t, t]);
+      }
     }
+    for (const stat of readStats.values()) this.stmts.bumpReadStats.run(...stat);
     return inserted;
+  }
+
+  private routeOf(v: readonly RecordValue[], i: number): Route {
+    const readOnly = v[i + V_READ_ONLY] === 1;
+    const errorCode = v[i + V_ERROR] as string | null;
+    // A successful change is history whoever made it: the common case needs no more checks.
+    if (!readOnly && errorCode === null) return 'records';
+    const fields = {
+      principal: v[i + V_PRINCIPAL] as string,
+      principalArn: v[i + V_PRINCIPAL_ARN] as string | null,
+      readOnly,
+      errorCode,
+      botAgent: v[i + V_BOT_AGENT] === 1,
+      eventName: v[i + V_EVENT_NAME] as string,
+    };
+    return this.classify(fields) ?? (isRoutineRead(fields) ? 'reads' : 'records');
   }
 
   /**
@@ -312,38 +388,49 @@ export class Store {
     return events;
   }
 
+  /** Whether any record of the session's history names it (the bot's own look-ups do not count). */
   sessionKnown(sessionId: string): boolean {
-    return this.stmts.sessionExists.get(sessionId.toLowerCase()) !== undefined;
+    const id = sessionId.toLowerCase();
+    return this.stmts.sessionExists.get(id) !== undefined || this.stmts.readSessionExists.get(id) !== undefined;
+  }
+
+  /** The sessions' notable records of [startMs, endMs) (routine reads and set-apart calls live elsewhere). */
+  eventsBetweenForDigest(startMs: number, endMs: number): NotebookEvent[] {
+    const out: NotebookEvent[] = [];
+    for (const row of this.stmts.notableBetween.iterate(startMs, endMs) as Iterable<RecordRow>) out.push(toEvent(row));
+    return out;
+  }
+
+  /** Sessions read (polled) within [startMs, endMs): a session can be busy with no other record in a day. */
+  sessionsReadBetween(startMs: number, endMs: number): string[] {
+    return (this.stmts.readSessionsBetween.all(startMs, endMs) as Array<{ session_id: string }>).map((r) => r.session_id);
   }
 
   /**
-   * Records of [startMs, endMs) in time order, read cheaply for the digest: routine read-only
-   * calls (status polls, ~90% of a busy day) come with the columns a digest uses only, with
-   * no principal or caller details; every other record comes whole.
+   * A session's routine reads, summarised: per calculation from the session's own polls and
+   * from reads that name only the calculation (a console's GetCalculationExecution).
    */
-  eventsBetweenForDigest(startMs: number, endMs: number): NotebookEvent[] {
-    const out: NotebookEvent[] = [];
-    // Arrays, not keyed objects: this is the hot loop of a busy day.
-    for (const r of this.stmts.routineBetween.raw().iterate(startMs, endMs) as Iterable<[string, number, string, string, string | null, string | null, string | null]>) {
-      out.push({
-        eventId: r[0],
-        eventTime: r[1],
-        eventName: r[2],
-        region: r[3],
-        account: null,
-        sessionId: r[4],
-        calculationId: r[5],
-        notebookId: r[6],
-        workgroup: null,
-        principal: '',
-        principalArn: null,
-        errorCode: null,
-        readOnly: true,
-        detail: {},
-      });
+  readsForSession(sessionId: string, calculationIds: readonly string[]): ReadSummary {
+    const summary: ReadSummary = { count: 0, calculations: {} };
+    const add = (calc: string, n: number, last: number) => {
+      summary.count += n;
+      if (!calc) return;
+      const c = summary.calculations[calc];
+      summary.calculations[calc] = c ? { count: c.count + n, lastAt: Math.max(c.lastAt, last) } : { count: n, lastAt: last };
+    };
+    for (const r of this.stmts.readStatsOfSession.all(sessionId.toLowerCase()) as Array<{ calculation_id: string; n: number; last_at: number }>) add(r.calculation_id, r.n, r.last_at);
+    for (const calc of calculationIds) {
+      const r = this.stmts.readStatsOfCalculation.get(calc) as { n: number; last_at: number } | undefined;
+      if (r) add(calc, r.n, r.last_at);
     }
-    for (const row of this.stmts.notableBetween.iterate(startMs, endMs) as Iterable<RecordRow>) out.push(toEvent(row));
-    return out;
+    return summary;
+  }
+
+  /** Everything the model folds for one session: its notable records and its reads, summarised. */
+  sessionRecords(sessionId: string): { events: NotebookEvent[]; reads: ReadSummary } {
+    const events = this.eventsForSession(sessionId);
+    const calcs = events.filter((e) => e.eventName === 'StartCalculationExecution' && e.calculationId).map((e) => e.calculationId!);
+    return { events, reads: this.readsForSession(sessionId, [...new Set(calcs)]) };
   }
 
   /** A session's records outside [startMs, endMs), whole. */
@@ -365,6 +452,11 @@ export class Store {
   /** Sessions started since `sinceMs` with no TerminateSession record and no terminal Athena state. */
   sessionsWithoutEnd(sinceMs: number): SessionStart[] {
     return this.stmts.openSessions.all(sinceMs) as SessionStart[];
+  }
+
+  /** Every stored answer of one kind (e.g. each region's active-session listing). */
+  enrichmentsOfKind(kind: EnrichmentKind): EnrichmentRow[] {
+    return (this.db.prepare('SELECT id FROM enrichment WHERE kind = ?').all(kind) as Array<{ id: string }>).map((r) => this.getEnrichment(kind, r.id)!);
   }
 
   getEnrichment(kind: EnrichmentKind, id: string): EnrichmentRow | undefined {
@@ -397,6 +489,7 @@ export class Store {
     );
   }
 
+  /** Every CloudTrail record stored: the history, the routine reads and the calls set apart. */
   recordCount(): number {
     return (this.stmts.countRecords.get() as { n: number }).n;
   }
@@ -406,11 +499,119 @@ export class Store {
     const cutoff = now - retentionDays * DAY;
     return this.write(() => {
       const records = this.db.prepare('DELETE FROM records WHERE event_time < ?').run(cutoff).changes;
+      const reads = this.db.prepare('DELETE FROM reads WHERE event_time < ?').run(cutoff).changes;
+      const own = this.db.prepare('DELETE FROM own_calls WHERE event_time < ?').run(cutoff).changes;
+      if (reads) this.rebuildReadStats();
       this.db.prepare('DELETE FROM enrichment WHERE fetched_at < ?').run(cutoff);
       this.db.prepare('DELETE FROM rejected_records WHERE last_seen < ?').run(cutoff);
       this.db.prepare(`DELETE FROM slack_posts WHERE created_at < ? AND status != 'pending'`).run(cutoff);
-      return { records };
+      return { records: records + reads + own };
     });
+  }
+
+  /** The rules that decide which calls are set apart (SPEC §2), as every connection to this store sees them. */
+  callerRules(): CallerRules {
+    return this.rules;
+  }
+
+  /**
+   * Sets IGNORE_PRINCIPALS. When the list changed, calls already stored move between the
+   * history and the set-apart calls, so a monitor added to the list stops counting at once.
+   * Returns how many records moved.
+   */
+  setIgnorePrincipals(principals: readonly string[]): number {
+    const next = [...new Set(principals)].sort();
+    if (JSON.stringify(next) === JSON.stringify([...this.rules.ignorePrincipals].sort())) return 0;
+    return this.changeCallerRules({ ...this.rules, ignorePrincipals: next });
+  }
+
+  /**
+   * Remembers a principal the bot runs as (from STS GetCallerIdentity). Its reads and refused
+   * calls already stored (made before the bot's user agent was set) are set apart too.
+   */
+  addBotPrincipal(arn: string): number {
+    if (this.rules.botPrincipals.includes(arn)) return 0;
+    // A role's sessions get new names (task ids, hosts): keep the most recent few only.
+    return this.changeCallerRules({ ...this.rules, botPrincipals: [...this.rules.botPrincipals, arn].slice(-MAX_BOT_PRINCIPALS) });
+  }
+
+  /**
+   * Calls set apart in [sinceMs, untilMs), grouped: the bot's own and ignored principals', by call
+   * and error. The bot's refused calls are operator advice (a missing permission).
+   */
+  setApartSummary(sinceMs: number, untilMs = Number.MAX_SAFE_INTEGER): Array<{ reason: SetApartReason; eventName: string; errorCode: string | null; count: number; lastAt: number }> {
+    return this.stmts.setApartSummary.all(sinceMs, untilMs) as Array<{ reason: SetApartReason; eventName: string; errorCode: string | null; count: number; lastAt: number }>;
+  }
+
+  private loadCallerRules(): void {
+    const row = this.db.prepare(`SELECT value FROM meta WHERE key = 'caller_rules'`).get() as { value: string } | undefined;
+    this.rules = row ? (JSON.parse(row.value) as CallerRules) : NO_CALLER_RULES;
+    this.classify = callerClassifier(this.rules);
+  }
+
+  private changeCallerRules(next: CallerRules): number {
+    return this.write(() => {
+      // Another connection (a worker thread) may have changed them since this one loaded them.
+      this.loadCallerRules();
+      this.db.prepare(`INSERT INTO meta (key, value) VALUES ('caller_rules', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run(JSON.stringify(next));
+      this.rules = next;
+      this.classify = callerClassifier(next);
+      return this.reclassify();
+    });
+  }
+
+  /** Moves stored calls to where the current caller rules put them. Runs only when the rules change. */
+  private reclassify(): number {
+    const cols = RECORD_COLUMNS;
+    let moved = 0;
+    let readsMoved = false;
+    const toOwn = (table: 'records' | 'reads') => {
+      const rows = this.db
+        .prepare(`SELECT event_id, event_name, principal, principal_arn, read_only, error_code FROM ${table}${table === 'records' ? ' WHERE read_only = 1 OR error_code IS NOT NULL' : ''}`)
+        .all() as Array<{ event_id: string; event_name: string; principal: string; principal_arn: string | null; read_only: number; error_code: string | null }>;
+      const copy = this.db.prepare(`INSERT OR IGNORE INTO own_calls (${cols}, ingested_at, reason) SELECT ${cols}, ingested_at, ? FROM ${table} WHERE event_id = ?`);
+      const remove = this.db.prepare(`DELETE FROM ${table} WHERE event_id = ?`);
+      for (const r of rows) {
+        const reason = this.classify({ principal: r.principal, principalArn: r.principal_arn, readOnly: r.read_only === 1, errorCode: r.error_code, botAgent: false });
+        if (!reason) continue;
+        copy.run(reason, r.event_id);
+        remove.run(r.event_id);
+        moved++;
+        if (table === 'reads') readsMoved = true;
+      }
+    };
+    toOwn('records');
+    toOwn('reads');
+    // Calls set apart only because their principal was ignored go back when it no longer is.
+    const ignored = this.db.prepare(`SELECT event_id, event_name, principal, principal_arn, read_only, error_code FROM own_calls WHERE reason = 'ignored'`).all() as Array<{
+      event_id: string;
+      event_name: string;
+      principal: string;
+      principal_arn: string | null;
+      read_only: number;
+      error_code: string | null;
+    }>;
+    for (const r of ignored) {
+      const fields = { principal: r.principal, principalArn: r.principal_arn, readOnly: r.read_only === 1, errorCode: r.error_code, botAgent: false, eventName: r.event_name };
+      const reason = this.classify(fields);
+      if (reason === 'ignored') continue;
+      if (reason === 'bot') {
+        this.db.prepare(`UPDATE own_calls SET reason = 'bot' WHERE event_id = ?`).run(r.event_id);
+        continue;
+      }
+      const table = isRoutineRead(fields) ? 'reads' : 'records';
+      this.db.prepare(`INSERT OR IGNORE INTO ${table} (${cols}, ingested_at) SELECT ${cols}, ingested_at FROM own_calls WHERE event_id = ?`).run(r.event_id);
+      this.db.prepare(`DELETE FROM own_calls WHERE event_id = ?`).run(r.event_id);
+      moved++;
+      if (table === 'reads') readsMoved = true;
+    }
+    if (readsMoved) this.rebuildReadStats();
+    return moved;
+  }
+
+  private rebuildReadStats(): void {
+    this.db.exec(`DELETE FROM read_stats;
+      INSERT INTO read_stats SELECT coalesce(session_id, ''), coalesce(calculation_id, ''), count(*), min(event_time), max(event_time) FROM reads GROUP BY 1, 2;`);
   }
 
   /** Runs `fn` in a transaction (a savepoint inside `begin`/`commit`), turning SQLite failures into a clear StoreError. */

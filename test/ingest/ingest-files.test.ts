@@ -98,7 +98,9 @@ describe('ingestFiles', () => {
     const store = open(file);
     // A row that SQLite refuses, past the first commits: the writer thread's connection hits it.
     const poisoned = records[300]!.eventID;
-    store.db.exec(`CREATE TRIGGER poison BEFORE INSERT ON records WHEN NEW.event_id = '${poisoned}' BEGIN SELECT RAISE(ABORT, 'poisoned row'); END`);
+    for (const table of ['records', 'reads', 'own_calls']) {
+      store.db.exec(`CREATE TRIGGER poison_${table} BEFORE INSERT ON ${table} WHEN NEW.event_id = '${poisoned}' BEGIN SELECT RAISE(ABORT, 'poisoned row'); END`);
+    }
 
     const failing = ingestFiles([logs], { store, clock: systemClock, ...THREAD } as TestIngestOptions);
     await expect(failing).rejects.toBeInstanceOf(StoreError);
@@ -107,11 +109,11 @@ describe('ingestFiles', () => {
     expect(kept).toBeGreaterThanOrEqual(THREAD.commitRows);
     expect(kept).toBeLessThan(300);
     // Whole transactions only: what is kept is exactly the records before some commit point.
-    const stored = new Set((store.db.prepare('SELECT event_id FROM records').pluck().all() as string[]));
+    const stored = new Set((store.db.prepare('SELECT event_id FROM all_records').pluck().all() as string[]));
     expect(records.slice(0, kept).every((r) => stored.has(r.eventID))).toBe(true);
     expect(store.db.pragma('integrity_check', { simple: true })).toBe('ok');
 
-    store.db.exec('DROP TRIGGER poison');
+    for (const table of ['records', 'reads', 'own_calls']) store.db.exec(`DROP TRIGGER poison_${table}`);
     const rerun = await ingestFiles([logs], { store, clock: systemClock, ...THREAD } as TestIngestOptions);
     expect(rerun).toMatchObject({ inserted: records.length - kept, duplicates: kept });
     expect(store.recordCount()).toBe(records.length);
@@ -121,7 +123,7 @@ describe('ingestFiles', () => {
     const dir = tempDir('asb-ingest-');
     fs.writeFileSync(path.join(dir, 'not-a-directory'), '');
     const writer = threadWriter({ databasePath: path.join(dir, 'not-a-directory', 'store.sqlite'), commitRows: 10, maxInFlight: 1, onWritten: () => {} });
-    const write = writer.writeRows(['id', 1, 'StartSession', 'us-east-1', null, null, null, null, 'p', null, null, 0, null, null, null], Date.now());
+    const write = writer.writeRows(['id', 1, 'StartSession', 'us-east-1', null, null, null, null, 'p', null, null, 0, null, null, null, null, null, 0], Date.now());
     await expect(write).rejects.toBeInstanceOf(StoreError);
     await expect(write).rejects.toThrow(/cannot open the database/);
     await expect(writer.finish()).rejects.toBeInstanceOf(StoreError);
@@ -150,6 +152,6 @@ describe('ingestFiles', () => {
     expect(rerun.stdout).toContain(`${kept.toLocaleString('en-US')} already stored`);
     const store = open(env.DATABASE_PATH);
     expect(store.recordCount()).toBe(records.length);
-    expect(new Set(store.db.prepare('SELECT event_id FROM records').pluck().all() as string[])).toEqual(new Set(records.map((r) => r.eventID)));
+    expect(new Set(store.db.prepare('SELECT event_id FROM all_records').pluck().all() as string[])).toEqual(new Set(records.map((r) => r.eventID)));
   }, 60_000);
 });

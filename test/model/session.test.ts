@@ -178,7 +178,7 @@ describe('foldSession: session start and owner', () => {
     expect(v.startedAt).toBeNull();
     expect(v.maxConcurrentDpus).toBeNull();
     expect(v.failedCalls).toEqual([
-      { eventName: 'StartSession', errorCode: 'InvalidRequestException', eventTime: T0, principal: 'alias', sessionId: null, errorMessage: 'Workgroup is not enabled for Spark' },
+      { eventName: 'StartSession', errorCode: 'InvalidRequestException', eventTime: T0, principal: 'alias', principalType: 'AssumedRole', sessionId: null, errorMessage: 'Workgroup is not enabled for Spark' },
     ]);
   });
 
@@ -220,24 +220,27 @@ describe('foldSession: ends of sessions', () => {
       startCalculation({ sessionId: sid, calculationId: cid, eventTime: T0 + 5 * MINUTE }),
       call('GetCalculationExecutionStatus', { actor: executor(sid), eventTime: T0 + 7 * MINUTE, params: { calculationExecutionId: cid } }),
     ];
-    const lastActivity = T0 + 7 * MINUTE;
-    const before = fold(sid, records, { now: lastActivity + 15 * MINUTE - 1 });
+    // The status poll is read-only, so not activity; but it names the open calculation, which
+    // was still being waited on then: the session could only start to idle after it.
+    const lastActivity = T0 + 5 * MINUTE;
+    const lastPoll = T0 + 7 * MINUTE;
+    const before = fold(sid, records, { now: lastPoll + 15 * MINUTE - 1 });
     expect(before).toMatchObject({ state: 'CREATED', stateSource: 'cloudtrail', endedAt: null, lastActivityAt: lastActivity });
     expect(before.calculations[0]).toMatchObject({ endedAt: null, confirmed: false, endSource: null });
 
-    const v = fold(sid, records, { now: lastActivity + 15 * MINUTE });
+    const v = fold(sid, records, { now: lastPoll + 15 * MINUTE });
     expect(v).toMatchObject({
       state: 'TERMINATED',
       stateSource: 'inferred',
       endReason: 'idle-timeout',
-      endedAt: lastActivity + 15 * MINUTE,
+      endedAt: lastPoll + 15 * MINUTE,
       idleTimeoutMinutes: 15,
     });
-    expect(v.timeline.at(-1)).toEqual({ at: lastActivity + 15 * MINUTE, what: 'idle timeout (inferred)', count: 1, inferred: true });
-    // The calculation ended with the session, at the latest when the session went idle: inferred only.
-    expect(v.calculations[0]).toMatchObject({ state: 'COMPLETED', endSource: 'session-ended', confirmed: false, endedAt: lastActivity, lastSeenAt: lastActivity });
+    expect(v.timeline.at(-1)).toEqual({ at: lastPoll + 15 * MINUTE, what: 'idle timeout (inferred)', count: 1, inferred: true });
+    // The calculation ended with the session, at the latest when the session went idle: how, nobody knows.
+    expect(v.calculations[0]).toMatchObject({ state: 'UNKNOWN', endSource: 'session-ended', endIsUpperBound: true, confirmed: false, endedAt: lastPoll, lastSeenAt: lastPoll });
     // Later views agree: the end does not move with now.
-    expect(fold(sid, records, { now: lastActivity + 10 * HOUR }).endedAt).toBe(lastActivity + 15 * MINUTE);
+    expect(fold(sid, records, { now: lastPoll + 10 * HOUR }).endedAt).toBe(lastPoll + 15 * MINUTE);
   });
 
   it('uses Athena’s default idle timeout of 20 minutes when no StartSession says otherwise', () => {
@@ -323,9 +326,12 @@ describe('foldSession: calculations', () => {
         endedAt: null,
         state: 'CREATING',
         confirmed: false,
+        confirmedAt: null,
         endSource: null,
+        endIsUpperBound: false,
         runMs: 10 * MINUTE,
         longRunning: false,
+        possiblyLongRunning: false,
         dpuHours: null,
         lastSeenAt: T0 + MINUTE,
       },
@@ -348,9 +354,18 @@ describe('foldSession: calculations', () => {
     expect(early.calculations[0]).toMatchObject({ endedAt: null, endSource: null });
   });
 
-  it('ends at most at the TerminateSession of its session, unconfirmed', () => {
+  it('ends at most at the TerminateSession of its session: an upper bound, possibly long-running, state unknown', () => {
     const v = fold(sid, [...base(), terminateSession({ sessionId: sid, eventTime: T0 + 41 * MINUTE })], { now: T0 + HOUR });
-    expect(v.calculations[0]).toMatchObject({ state: 'CANCELED', endedAt: T0 + 41 * MINUTE, confirmed: false, endSource: 'session-terminated', runMs: 40 * MINUTE, longRunning: true });
+    expect(v.calculations[0]).toMatchObject({
+      state: 'UNKNOWN',
+      endedAt: T0 + 41 * MINUTE,
+      confirmed: false,
+      endSource: 'session-terminated',
+      endIsUpperBound: true,
+      runMs: 40 * MINUTE,
+      longRunning: false,
+      possiblyLongRunning: true,
+    });
   });
 
   it('prefers a Stop record to the TerminateSession', () => {
@@ -380,7 +395,7 @@ describe('foldSession: calculations', () => {
 
   it('ends with a session Athena says is over, unconfirmed', () => {
     const v = fold(sid, base(), { enrichment: lookup({ sessions: { [sid]: { state: 'TERMINATED', endedAt: T0 + 20 * MINUTE } } }) });
-    expect(v.calculations[0]).toMatchObject({ state: 'CANCELED', endedAt: T0 + 20 * MINUTE, confirmed: false, endSource: 'session-ended' });
+    expect(v.calculations[0]).toMatchObject({ state: 'UNKNOWN', endedAt: T0 + 20 * MINUTE, confirmed: false, endSource: 'session-ended', endIsUpperBound: true });
   });
 
   it('keeps a failed StartCalculationExecution out of the calculations', () => {

@@ -129,17 +129,45 @@ describe('records', () => {
     expect(s.db.prepare('SELECT ingested_at AS t FROM records').get()).toEqual({ t: T0 });
   });
 
-  it('gives back exactly what was stored', () => {
+  it('gives back exactly what was stored, and the routine reads as a summary', () => {
     const s = open();
     const sid = fakeUuid();
     const start = ev(startSession({ sessionId: sid, eventTime: T0 }));
+    const failed = ev(call('GetSessionStatus', { actor: human('bob'), eventTime: T0 + 2 * MINUTE, params: { sessionId: sid }, errorCode: 'ThrottlingException' }));
     const poll = ev(call('GetSessionStatus', { actor: human('bob'), eventTime: T0 + MINUTE, params: { sessionId: sid } }));
-    poll.detail = {};
-    s.insertEvents([poll, start], T0);
-    expect(s.eventsForSession(sid)).toEqual([start, poll]);
-    expect(s.eventsForSession(sid.toUpperCase())).toEqual([start, poll]);
+    s.insertEvents([poll, failed, start], T0);
+    expect(s.eventsForSession(sid)).toEqual([start, failed]);
+    expect(s.eventsForSession(sid.toUpperCase())).toEqual([start, failed]);
+    expect(s.sessionRecords(sid)).toEqual({ events: [start, failed], reads: { count: 1, calculations: {} } });
     expect(s.sessionKnown(sid.toUpperCase())).toBe(true);
     expect(s.sessionKnown(fakeUuid())).toBe(false);
+    expect(s.recordCount()).toBe(3);
+  });
+
+  it('knows a session seen only in routine reads', () => {
+    const s = open();
+    const sid = fakeUuid();
+    s.insertEvents([ev(call('GetSessionStatus', { actor: executor(sid), eventTime: T0 }))], T0);
+    expect(s.sessionKnown(sid)).toBe(true);
+    expect(s.eventsForSession(sid)).toEqual([]);
+    expect(s.readsForSession(sid, [])).toEqual({ count: 1, calculations: {} });
+  });
+
+  it('summarises routine reads per session and calculation, counting each record once', () => {
+    const s = open();
+    const sid = fakeUuid();
+    const cid = fakeUuid();
+    const polls = [1, 2, 3].map((m) => ev(call('GetCalculationExecutionStatus', { actor: executor(sid), eventTime: T0 + m * MINUTE, params: { calculationExecutionId: cid } })));
+    // A console's look-up that names only the calculation, and a session status poll.
+    const consoleRead = ev(call('GetCalculationExecution', { actor: human('bob'), eventTime: T0 + 9 * MINUTE, params: { calculationExecutionId: cid } }));
+    const sessionPoll = ev(call('GetSessionStatus', { actor: human('bob'), eventTime: T0 + 4 * MINUTE, params: { sessionId: sid } }));
+    expect(s.insertEvents([...polls, consoleRead, sessionPoll], T0)).toBe(5);
+    expect(s.insertEvents([...polls, consoleRead], T0)).toBe(0);
+    expect(s.readsForSession(sid, [cid])).toEqual({ count: 5, calculations: { [cid]: { count: 4, lastAt: T0 + 9 * MINUTE } } });
+    expect(s.readsForSession(sid, [])).toEqual({ count: 4, calculations: { [cid]: { count: 3, lastAt: T0 + 3 * MINUTE } } });
+    expect(s.sessionsReadBetween(T0 + 3 * MINUTE, T0 + 10 * MINUTE)).toEqual([sid]);
+    expect(s.sessionsReadBetween(T0 + 5 * MINUTE, T0 + 10 * MINUTE)).toEqual([]);
+    expect(s.sessionsReadBetween(T0 - MINUTE, T0 + MINUTE)).toEqual([]);
   });
 
   it('adds calls that name only a calculation of the session', () => {
@@ -181,7 +209,7 @@ describe('records', () => {
     expect(s.sessionEventsOutside(b, T0, T0 + MINUTE).map((e) => e.eventName)).toEqual(['StartSession']);
   });
 
-  it('reads routine status polls for the digest without caller details, and every other record whole', () => {
+  it('reads the notable records whole for the digest, and no routine status poll', () => {
     const s = open();
     const sid = fakeUuid();
     s.insertEvents(
@@ -189,14 +217,17 @@ describe('records', () => {
         ev(startSession({ sessionId: sid, eventTime: T0 })),
         ev(call('GetCalculationExecutionStatus', { actor: executor(sid), eventTime: T0 + MINUTE, params: { calculationExecutionId: 'c1' } })),
         ev(call('GetSessionStatus', { actor: executor(sid), eventTime: T0 + 2 * MINUTE, params: { sessionId: sid }, errorCode: 'ThrottlingException' })),
+        ev(call('GetSessionEndpoint', { actor: human('alias'), eventTime: T0 + 3 * MINUTE, params: { sessionId: sid } })),
       ],
       T0,
     );
-    const [start, poll, failed] = s.eventsBetweenForDigest(T0, T0 + 3_600_000).sort((x, y) => x.eventTime - y.eventTime);
+    const [start, failed, endpoint, ...rest] = s.eventsBetweenForDigest(T0, T0 + 3_600_000).sort((x, y) => x.eventTime - y.eventTime);
+    expect(rest).toEqual([]);
     expect(start).toMatchObject({ eventName: 'StartSession', principal: 'alias' });
     expect(start!.detail.sourceIp).toBe('203.0.113.10');
-    expect(poll).toMatchObject({ eventName: 'GetCalculationExecutionStatus', sessionId: sid, calculationId: 'c1', principal: '', readOnly: true, detail: {} });
     expect(failed).toMatchObject({ errorCode: 'ThrottlingException', principal: `AthenaExecutor-${sid}` });
+    // Spark Connect credentials are handed out to someone using the session: not routine.
+    expect(endpoint).toMatchObject({ eventName: 'GetSessionEndpoint', readOnly: true });
   });
 
   it('names notebooks from their latest successful import or creation', () => {

@@ -40,6 +40,6 @@ export function writeGzippedLogs(dir: string, records: CloudTrailRecord[], perFi
 /** Every stored record row but its ingestion time, in eventID order: for comparing two stores. */
 export const storedRows = (store: Store) =>
   store.db
-    .prepare('SELECT event_id, event_time, event_name, region, session_id, calculation_id, notebook_id, workgroup, principal, principal_arn, error_code, read_only, source_ip, access_key_id, detail FROM records ORDER BY event_id')
+    .prepare('SELECT event_id, event_time, event_name, region, session_id, calculation_id, notebook_id, workgroup, principal, principal_arn, error_code, read_only, source_ip, access_key_id, detail FROM all_records ORDER BY event_id')
     .raw()
     .all();

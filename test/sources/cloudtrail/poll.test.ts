@@ -180,7 +180,7 @@ describe('pollRegion', () => {
     expect(store.getCursor(REGION)!.cursorMs).toBe(cursor);
     await pollRegion(REGION, deps());
     expect(store.recordCount()).toBe(181);
-    const ids = store.db.prepare('SELECT count(DISTINCT event_id) AS n FROM records').get() as { n: number };
+    const ids = store.db.prepare('SELECT count(DISTINCT event_id) AS n FROM all_records').get() as { n: number };
     expect(ids.n).toBe(181);
   });
 
@@ -213,7 +213,7 @@ describe('pollRegion', () => {
     ];
     fake.addEvents(recs, { visibleAt: 0 });
     await pollRegion(REGION, deps());
-    const names = (store.db.prepare('SELECT DISTINCT event_name AS n FROM records ORDER BY n').all() as Array<{ n: string }>).map((r) => r.n);
+    const names = (store.db.prepare('SELECT DISTINCT event_name AS n FROM all_records ORDER BY n').all() as Array<{ n: string }>).map((r) => r.n);
     expect(names).toEqual(['GetSessionEndpoint', 'ImportNotebook', 'StartCalculationExecution', 'StartSession', 'TerminateSession', 'UpdateNotebook']);
     expect(store.eventsForSession(spark35).map((e) => e.eventName)).toEqual(['StartSession', 'GetSessionEndpoint', 'TerminateSession']);
   });
