@@ -1,4 +1,5 @@
 import type { NotebookEvent } from '../records/types.js';
+import { isRefusal, permissionAdvice } from './advice.js';
 import type { CalculationView, SessionView } from './types.js';
 
 export interface DigestInput {
@@ -13,6 +14,8 @@ export interface DigestInput {
   /** Folded views of every session that may have started or ended in the day. */
   sessions: readonly SessionView[];
   dpuHourPriceUsd: number;
+  /** Calls of the day set apart (the bot's own, ignored principals'), grouped: counted, never folded in. */
+  setApart?: ReadonlyArray<{ reason: 'bot' | 'ignored'; eventName: string; errorCode: string | null; count: number }>;
 }
 
 export interface Tally {
@@ -50,6 +53,8 @@ export interface Digest {
   notebooksCreated: number;
   calculationsStarted: number;
   longRunningCalculations: LongRunning[];
+  /** Calculations whose run time is only bounded by their session's end, at or past the threshold: maybe long-running. */
+  possiblyLongRunning: LongRunning[];
   failedCalls: number;
   failedCallsByCode: Record<string, number>;
   dpuHours: number;
@@ -57,6 +62,10 @@ export interface Digest {
   estimatedCostUsd: number;
   byUser: Record<string, Tally>;
   byWorkgroup: Record<string, Tally>;
+  /** Calls of the day that are not the sessions' history, counted apart. */
+  setApartCalls: { bot: number; ignored: number };
+  /** Missing permissions the bot's refused calls show, one line each. */
+  advice: string[];
   generatedAt: number;
 }
 
@@ -82,6 +91,7 @@ export function buildDigest(d: DigestInput): Digest {
   let upperBound = false;
   let calculationsStarted = 0;
   const longRunning: LongRunning[] = [];
+  const possiblyLongRunning: LongRunning[] = [];
 
   for (const s of [...d.sessions].sort((a, b) => (a.sessionId < b.sessionId ? -1 : a.sessionId > b.sessionId ? 1 : 0))) {
     if (seen.has(s.sessionId)) continue;
@@ -107,8 +117,8 @@ export function buildDigest(d: DigestInput): Digest {
       tally(byUser, user).calculationsStarted++;
       tally(byWorkgroup, wg).calculationsStarted++;
       const minutes = runMinutesAt(c, d.now);
-      if (c.longRunning) {
-        longRunning.push({
+      if (c.longRunning || c.possiblyLongRunning) {
+        (c.longRunning ? longRunning : possiblyLongRunning).push({
           calculationId: c.calculationId,
           sessionId: s.sessionId,
           minutes,
@@ -145,7 +155,9 @@ export function buildDigest(d: DigestInput): Digest {
     }
   }
 
-  longRunning.sort((a, b) => b.minutes - a.minutes || a.calculationId.localeCompare(b.calculationId));
+  const byMinutes = (a: LongRunning, b: LongRunning) => b.minutes - a.minutes || a.calculationId.localeCompare(b.calculationId);
+  longRunning.sort(byMinutes);
+  possiblyLongRunning.sort(byMinutes);
   notebookImports.sort((a, b) => a.at - b.at || (a.notebookId ?? '').localeCompare(b.notebookId ?? '') || a.principal.localeCompare(b.principal));
   return {
     date: d.date,
@@ -157,6 +169,7 @@ export function buildDigest(d: DigestInput): Digest {
     notebooksCreated,
     calculationsStarted,
     longRunningCalculations: longRunning,
+    possiblyLongRunning,
     failedCalls,
     failedCallsByCode: sortedRecord(failedCallsByCode),
     dpuHours,
@@ -164,6 +177,11 @@ export function buildDigest(d: DigestInput): Digest {
     estimatedCostUsd: dpuHours * d.dpuHourPriceUsd,
     byUser: sortedRecord(byUser),
     byWorkgroup: sortedRecord(byWorkgroup),
+    setApartCalls: {
+      bot: (d.setApart ?? []).filter((r) => r.reason === 'bot').reduce((n, r) => n + r.count, 0),
+      ignored: (d.setApart ?? []).filter((r) => r.reason === 'ignored').reduce((n, r) => n + r.count, 0),
+    },
+    advice: permissionAdvice((d.setApart ?? []).filter((r) => r.reason === 'bot' && isRefusal(r.errorCode)).map((r) => ({ operation: r.eventName, count: r.count }))),
     generatedAt: d.now,
   };
 }

@@ -1,5 +1,5 @@
 import type { Digest, Tally } from '../model/digest.js';
-import { formatNumber, formatTime, formatUsd, type DisplayOptions, type ReportDocument } from './document.js';
+import { formatNumber, formatTime, formatUsd, plural, type DisplayOptions, type DocBlock, type ReportDocument } from './document.js';
 
 const TOP = 5;
 const MAX_LIST = 40;
@@ -8,7 +8,7 @@ function top(r: Record<string, Tally>, n: number): string[] {
   return Object.entries(r)
     .sort(([, a], [, b]) => b.dpuHours - a.dpuHours || b.sessionsStarted - a.sessionsStarted || b.calculationsStarted - a.calculationsStarted)
     .slice(0, n)
-    .map(([name, t]) => `${name}: ${t.sessionsStarted} sessions, ${t.calculationsStarted} calculations, ${formatNumber(t.dpuHours, 1)} DPU-h${t.failedCalls ? `, ${t.failedCalls} failed calls` : ''}`);
+    .map(([name, t]) => `${name}: ${plural(t.sessionsStarted, 'session')}, ${plural(t.calculationsStarted, 'calculation')}, ${formatNumber(t.dpuHours, 1)} DPU-h${t.failedCalls ? `, ${plural(t.failedCalls, 'failed call')}` : ''}`);
 }
 
 function dpuLine(d: Digest): string {
@@ -17,7 +17,17 @@ function dpuLine(d: Digest): string {
 
 /** The digest's headline message. */
 export function digestDocument(d: Digest): ReportDocument {
-  const summary = `Athena Spark digest for ${d.date}: ${d.sessionsStarted} sessions, ${d.calculationsStarted} calculations, ${d.longRunningCalculations.length} long-running, ${dpuLine(d)}`;
+  const summary = `Athena Spark digest for ${d.date}: ${plural(d.sessionsStarted, 'session')}, ${plural(d.calculationsStarted, 'calculation')}, ${d.longRunningCalculations.length} long-running, ${dpuLine(d)}`;
+  const maybe = d.possiblyLongRunning.length ? `, ${d.possiblyLongRunning.length} possibly (upper bounds only)` : '';
+  const notes: string[] = [];
+  if (d.dpuHoursIsUpperBound) notes.push('DPU-hours include upper bounds (max DPUs × duration) where Athena gave no measurement.');
+  notes.push('Sessions and calculations count on the day they started.');
+  const apart = [d.setApartCalls.bot ? plural(d.setApartCalls.bot, "of the bot's own call", "of the bot's own calls") : '', d.setApartCalls.ignored ? plural(d.setApartCalls.ignored, 'call by ignored principals', 'calls by ignored principals') : '']
+    .filter(Boolean)
+    .join(' and ');
+  if (apart) notes.push(`Not counted: ${apart}.`);
+  const footer: DocBlock[] = [{ type: 'context', text: notes.join(' ') }];
+  for (const line of d.advice) footer.push({ type: 'context', text: line });
   return {
     summary,
     blocks: [
@@ -29,16 +39,13 @@ export function digestDocument(d: Digest): ReportDocument {
           ['Session-hours', formatNumber(d.sessionHours, 1)],
           ['DPU use', dpuLine(d)],
           ['Notebooks', `${d.notebookImports.length} imported, ${d.notebooksCreated} created`],
-          ['Calculations', `${d.calculationsStarted} started, ${d.longRunningCalculations.length} long-running`],
+          ['Calculations', `${d.calculationsStarted} started, ${d.longRunningCalculations.length} long-running${maybe}`],
           ['Failed calls', `${d.failedCalls}${d.failedCalls ? ` (${Object.entries(d.failedCallsByCode).map(([c, n]) => `${c} ${n}`).join(', ')})` : ''}`],
         ],
       },
       { type: 'list', title: 'Top users', items: top(d.byUser, TOP), total: Object.keys(d.byUser).length },
       { type: 'list', title: 'Top workgroups', items: top(d.byWorkgroup, TOP), total: Object.keys(d.byWorkgroup).length },
-      {
-        type: 'context',
-        text: `${d.dpuHoursIsUpperBound ? 'DPU-hours include upper bounds (max DPUs × duration) where Athena gave no measurement. ' : ''}Sessions and calculations count on the day they started.`,
-      },
+      ...footer,
     ],
   };
 }
@@ -52,6 +59,12 @@ export function digestDetailDocuments(d: Digest, o: DisplayOptions): ReportDocum
         `${c.calculationId} in session ${c.sessionId} — ${c.minutes} min${c.open ? ' and still open' : ''} (${c.confirmed ? 'confirmed' : 'unconfirmed'}), ${c.owner ?? 'unknown'} in ${c.workgroup ?? '?'}`,
     );
     docs.push(listDoc(`Long-running calculations on ${d.date}`, items));
+  }
+  if (d.possiblyLongRunning.length) {
+    const items = d.possiblyLongRunning.map(
+      (c) => `${c.calculationId} in session ${c.sessionId} — at most ${c.minutes} min (only its session's end is known; unconfirmed), ${c.owner ?? 'unknown'} in ${c.workgroup ?? '?'}`,
+    );
+    docs.push(listDoc(`Possibly long-running calculations on ${d.date} (upper bounds only)`, items));
   }
   if (d.notebookImports.length) {
     const items = d.notebookImports.map(

@@ -16,12 +16,22 @@ export interface DigestOptions {
 }
 
 /**
- * The digest of one day from the store. Candidate sessions are those with any record from a
- * day before the day to its end, so sessions that started earlier and ended (or timed out)
- * in the day are counted as ended. The window up to a day past the end (or now, if sooner)
- * is read in one time-ordered pass; each candidate's records outside it are added after.
+ * The digest of one day from the store. Candidate sessions are those with any record (or a
+ * routine read) from a day before the day to its end, so sessions that started earlier and
+ * ended (or timed out) in the day are counted as ended. The window's notable records, up to a
+ * day past the end (or now, if sooner), are read in one pass; each candidate's records outside
+ * it and its reads (summarised per calculation, never row by row) are added after.
  */
 export function buildDigestReport(store: Store, opts: DigestOptions, enrichment: EnrichmentLookup = storedEnrichment(store)): Digest {
+  const { start, end, now, dayEvents, sessions } = digestSessions(store, opts, enrichment);
+  return buildDigest({ date: opts.date, timezone: opts.timezone, start, end, now, dayEvents, sessions, dpuHourPriceUsd: opts.dpuHourPriceUsd, setApart: store.setApartSummary(start, end) });
+}
+
+/**
+ * The sessions a day's digest is made of, folded, and the day's records. Also what is asked of
+ * Athena before a digest: every one of these not yet confirmed.
+ */
+export function digestSessions(store: Store, opts: DigestOptions, enrichment: EnrichmentLookup = storedEnrichment(store)): { start: number; end: number; now: number; dayEvents: NotebookEvent[]; sessions: SessionView[] } {
   const { start, end } = dayBounds(opts.date, opts.timezone);
   const now = Math.max(opts.now, 0);
   const model = { now, longRunningMinutes: opts.longRunningMinutes, dpuHourPriceUsd: opts.dpuHourPriceUsd };
@@ -51,14 +61,17 @@ export function buildDigestReport(store: Store, opts: DigestOptions, enrichment:
     if (owner) bySession.get(owner)?.push(e);
   }
 
+  for (const id of store.sessionsReadBetween(windowStart, end)) touched.add(id);
+
   const sessions: SessionView[] = [];
   for (const id of touched) {
-    const events = bySession.get(id)!;
+    const events = bySession.get(id) ?? [];
     for (const extra of store.sessionEventsOutside(id, windowStart, windowEnd)) events.push(extra);
-    const view = foldSession(id, events, enrichment, model);
+    const calcs = events.filter((e) => e.eventName === 'StartCalculationExecution' && e.calculationId).map((e) => e.calculationId!);
+    const view = foldSession(id, events, enrichment, model, store.readsForSession(id, [...new Set(calcs)]));
     if (view) sessions.push(view);
   }
-  return buildDigest({ date: opts.date, timezone: opts.timezone, start, end, now, dayEvents, sessions, dpuHourPriceUsd: opts.dpuHourPriceUsd });
+  return { start, end, now, dayEvents, sessions };
 }
 
 /** The `digest --json` document (SPEC §4 keys, plus details). */
@@ -78,6 +91,7 @@ export function digestJson(d: Digest): Record<string, unknown> {
       confirmed: c.confirmed,
       open: c.open,
     })),
+    possiblyLongRunningCalculations: d.possiblyLongRunning.map((c) => ({ calculationId: c.calculationId, sessionId: c.sessionId, atMostMinutes: c.minutes })),
     failedCalls: d.failedCalls,
     failedCallsByCode: d.failedCallsByCode,
     dpuHours: round(d.dpuHours, 3),
@@ -86,6 +100,8 @@ export function digestJson(d: Digest): Record<string, unknown> {
     byUser: roundTallies(d.byUser),
     byWorkgroup: roundTallies(d.byWorkgroup),
     sessionHours: round(d.sessionHours, 3),
+    setApartCalls: d.setApartCalls,
+    advice: d.advice,
     notebookImportDetails: d.notebookImports.map((n) => ({ ...n, at: new Date(n.at).toISOString() })),
     generatedAt: new Date(d.generatedAt).toISOString(),
   };

@@ -8,6 +8,7 @@ export type DocBlock =
   | { type: 'text'; text: string }
   | { type: 'list'; title: string; items: string[]; total?: number }
   | { type: 'context'; text: string }
+  | { type: 'links'; links: Array<{ label: string; url: string }> }
   | { type: 'divider' };
 
 export interface ReportDocument {
@@ -55,3 +56,8 @@ export const formatNumber = (n: number, digits = 1) =>
   n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
 export const formatUsd = (n: number) => `$${n.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+
+/** `1 session`, `2 sessions`: counts read as a person would write them. */
+export function plural(n: number, word: string, many = `${word}s`): string {
+  return `${n.toLocaleString('en-US')} ${n === 1 ? word : many}`;
+}

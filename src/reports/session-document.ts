@@ -1,12 +1,22 @@
 import type { CalculationView, SessionView } from '../model/types.js';
-import { formatDuration, formatNumber, formatTime, formatUsd, type DisplayOptions, type DocBlock, type ReportDocument } from './document.js';
+import { formatDuration, formatNumber, formatTime, formatUsd, plural, type DisplayOptions, type DocBlock, type ReportDocument } from './document.js';
 import type { SessionReport } from './session-report.js';
+import type { ActiveSession } from './active-sessions.js';
 
 const MAX_CALCULATIONS = 10;
 
-/** Calls from inside a session are signed by the execution role as AthenaExecutor-<id>. */
-export function principalLabel(principal: string): string {
-  return principal.startsWith('AthenaExecutor-') ? 'the notebook (execution role)' : principal;
+/**
+ * A caller as a person reads it. Calls from inside a session are signed by the execution role
+ * as AthenaExecutor-<id>; some identity types need saying what they are.
+ */
+export function principalLabel(principal: string, type?: string | null): string {
+  if (principal.startsWith('AthenaExecutor-')) return 'the notebook (execution role)';
+  if (type === 'IdentityCenterUser') return `${principal} (Identity Center user)`;
+  if (type === 'AWSService') return `${principal} (AWS service)`;
+  if (type === 'WebIdentityUser') return `${principal} (web identity)`;
+  if (type === 'SAMLUser') return `${principal} (SAML)`;
+  if (type === 'FederatedUser') return `${principal} (federated user)`;
+  return principal;
 }
 const MAX_TIMELINE = 15;
 const MAX_FAILED = 10;
@@ -36,21 +46,27 @@ function engineLabel(v: SessionView): string {
 
 export function calculationLine(c: CalculationView, o: DisplayOptions): string {
   const run = formatDuration(c.runMs);
+  const started = formatTime(c.startedAt, o.timezone);
+  if (c.endIsUpperBound) {
+    // Only the session's end bounds it: how long it ran and how it ended are not known.
+    const flag = c.possiblyLongRunning ? 'MAYBE LONG-RUNNING ' : '';
+    const by = c.endSource === 'session-terminated' ? 'TerminateSession' : 'the session';
+    return `${flag}${c.calculationId} — ended by ${formatTime(c.endedAt, o.timezone)} at the latest (${by}), so ran at most ${run}; started ${started}, last seen ${formatTime(c.lastSeenAt, o.timezone)}; state unknown (unconfirmed)`;
+  }
   const flag = c.longRunning ? 'LONG-RUNNING ' : '';
-  const how = c.confirmed
-    ? 'confirmed'
-    : c.endSource === 'session-terminated'
-      ? `ended by TerminateSession at the latest, last seen ${formatTime(c.lastSeenAt, o.timezone)}; unconfirmed`
-      : c.endSource === 'session-ended'
-        ? `ended with the session at the latest, last seen ${formatTime(c.lastSeenAt, o.timezone)}; inferred`
-        : 'open per CloudTrail, not confirmed';
+  const how = c.confirmed ? (c.endSource === 'stop-record' ? 'StopCalculationExecution record' : 'confirmed by Athena') : 'open per CloudTrail, not confirmed';
   const end = c.endedAt === null ? `running ${run}` : `ran ${run}`;
-  return `${flag}${c.calculationId} — ${c.state}, ${end}, started ${formatTime(c.startedAt, o.timezone)} (${how})`;
+  return `${flag}${c.calculationId} — ${c.state}, ${end}, started ${started} (${how})`;
 }
 
-/** Long-running first, then newest first. */
+/** Long-running first, then the possibly long-running, then newest first. */
 export function orderCalculations(calcs: readonly CalculationView[]): CalculationView[] {
-  return [...calcs].sort((a, b) => Number(b.longRunning) - Number(a.longRunning) || b.startedAt - a.startedAt);
+  const rank = (c: CalculationView) => (c.longRunning ? 2 : c.possiblyLongRunning ? 1 : 0);
+  return [...calcs].sort((a, b) => rank(b) - rank(a) || b.startedAt - a.startedAt);
+}
+
+function ownerLabel(v: SessionView): string {
+  return v.owner ? principalLabel(v.owner, v.ownerType) : 'unknown (no StartSession record)';
 }
 
 export function sessionDocument(report: SessionReport, o: DisplayOptions): ReportDocument {
@@ -67,9 +83,9 @@ export function sessionDocument(report: SessionReport, o: DisplayOptions): Repor
     {
       type: 'fields',
       fields: [
-        ['Owner', v.owner ?? 'unknown (no StartSession record)'],
+        ['Owner', ownerLabel(v)],
         ['Workgroup', v.workgroup ?? 'unknown'],
-        ['Region', v.region],
+        ['Account / region', `${v.account ?? 'unknown account'} / ${v.region}`],
         ['State', stateLabel(v)],
         ['Started', formatTime(v.startedAt, o.timezone)],
         ['Duration', duration],
@@ -77,14 +93,21 @@ export function sessionDocument(report: SessionReport, o: DisplayOptions): Repor
         ['DPU settings', dpu],
         ['DPU-hours', dpuHoursLabel(v)],
         ['Notebook', notebook],
+        ...(Object.keys(v.tags).length ? [['Tags', Object.entries(v.tags).map(([k, val]) => `${k}=${val}`).join(', ')] as [string, string]] : []),
       ],
     },
   ];
+  const links = [
+    ...(report.consoleUrl ? [{ label: 'Open in the Athena console', url: report.consoleUrl }] : []),
+    ...(report.sparkUiUrl ? [{ label: 'Spark UI', url: report.sparkUiUrl }] : []),
+  ];
+  if (links.length) blocks.push({ type: 'links', links });
   const calcs = orderCalculations(v.calculations);
   const longCount = calcs.filter((c) => c.longRunning).length;
+  const maybeCount = calcs.filter((c) => c.possiblyLongRunning).length;
   blocks.push({
     type: 'list',
-    title: `Calculations: ${calcs.length}${longCount ? `, ${longCount} long-running` : ''}`,
+    title: `Calculations: ${calcs.length}${longCount ? `, ${longCount} long-running` : ''}${maybeCount ? `, ${maybeCount} possibly long-running (upper bounds only)` : ''}`,
     items: calcs.slice(0, MAX_CALCULATIONS).map((c) => calculationLine(c, o)),
     total: calcs.length,
   });
@@ -94,7 +117,7 @@ export function sessionDocument(report: SessionReport, o: DisplayOptions): Repor
       title: `Failed calls: ${v.failedCalls.length}`,
       items: v.failedCalls
         .slice(-MAX_FAILED)
-        .map((f) => `${formatTime(f.eventTime, o.timezone)} ${f.eventName} — ${f.errorCode} by ${principalLabel(f.principal)}${f.errorMessage ? `: ${f.errorMessage.slice(0, 160)}` : ''}`),
+        .map((f) => `${formatTime(f.eventTime, o.timezone)} ${f.eventName} — ${f.errorCode} by ${principalLabel(f.principal, f.principalType)}${f.errorMessage ? `: ${f.errorMessage.slice(0, 160)}` : ''}`),
       total: v.failedCalls.length,
     });
   }
@@ -112,26 +135,28 @@ export function sessionDocument(report: SessionReport, o: DisplayOptions): Repor
     }),
     total: v.timeline.length,
   });
-  const notes: string[] = [`${v.events} CloudTrail records`, `last activity ${formatTime(v.lastActivityAt, o.timezone)}`];
+  const notes: string[] = [plural(v.events, 'CloudTrail record'), `last activity ${v.lastActivityAt === null ? 'unknown' : formatTime(v.lastActivityAt, o.timezone)}`];
   if (!report.athenaReachable) notes.push('Athena API not consulted or not reachable: states and times come from CloudTrail and inference');
   blocks.push({ type: 'context', text: notes.join(' · ') });
-  const summary = `Session ${v.sessionId}: ${stateLabel(v)}, owner ${v.owner ?? 'unknown'}, ${calcs.length} calculation${calcs.length === 1 ? '' : 's'}${longCount ? ` (${longCount} long-running)` : ''}`;
+  const summary = `Session ${v.sessionId}: ${stateLabel(v)}, owner ${v.owner ? principalLabel(v.owner, v.ownerType) : 'unknown'}, ${plural(calcs.length, 'calculation')}${longCount ? ` (${longCount} long-running)` : ''}`;
   return { summary, blocks };
 }
 
 const MAX_ACTIVE = 20;
 
 /** The `/athena-session` listing of sessions active now. */
-export function activeSessionsDocument(views: readonly SessionView[], o: DisplayOptions): ReportDocument {
-  const sorted = [...views].sort((a, b) => (b.startedAt ?? 0) - (a.startedAt ?? 0));
-  const items = sorted.slice(0, MAX_ACTIVE).map((v) => {
+export function activeSessionsDocument(active: readonly ActiveSession[], o: DisplayOptions): ReportDocument {
+  const sorted = [...active].sort((a, b) => (b.view.startedAt ?? 0) - (a.view.startedAt ?? 0));
+  const items = sorted.slice(0, MAX_ACTIVE).map(({ view: v, startInCloudTrail }) => {
     const running = v.calculations.filter((c) => c.endedAt === null).length;
     const age = v.startedAt === null ? '' : `, up ${formatDuration(o.now - v.startedAt)}`;
-    return `${v.sessionId} — ${v.owner ?? 'unknown'} in ${v.workgroup ?? '?'} (${v.region})${age}, ${stateLabel(v)}${running ? `, ${running} open calculation${running === 1 ? '' : 's'}` : ''}`;
+    const who = v.owner ? principalLabel(v.owner, v.ownerType) : startInCloudTrail ? 'owner unknown' : 'owner not yet known (Athena lists it; CloudTrail has not delivered its start)';
+    const dpus = v.maxConcurrentDpus === null ? '' : `, max ${v.maxConcurrentDpus} DPUs`;
+    return `${v.sessionId} — ${who} in ${v.workgroup ?? '?'} (${v.region})${age}${dpus}, ${stateLabel(v)}${running ? `, ${plural(running, 'open calculation')}` : ''}`;
   });
   const more = sorted.length > MAX_ACTIVE ? ` and ${sorted.length - MAX_ACTIVE} more` : '';
   return {
-    summary: `${sorted.length} active Athena Spark session${sorted.length === 1 ? '' : 's'}`,
+    summary: `${plural(sorted.length, 'active Athena Spark session')}`,
     blocks: [
       { type: 'header', text: 'Active Athena Spark sessions' },
       sorted.length ? { type: 'list', title: `${sorted.length} active${more}`, items, total: sorted.length } : { type: 'text', text: 'No session is active now.' },

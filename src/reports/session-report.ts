@@ -1,13 +1,23 @@
-import { foldSession } from '../model/session.js';
 import type { EnrichmentLookup, ModelOptions, SessionView } from '../model/types.js';
 import type { Store } from '../store/store.js';
 import { storedEnrichment } from './enrichment-lookup.js';
+import { foldStoredSession } from './stored-session.js';
+import { sessionConsoleUrl } from './athena-links.js';
 
 export interface SessionReport {
   view: SessionView;
   notebookNames: Record<string, string>;
   /** False when an Athena look-up was wanted but could not be made (offline, no permission). */
   athenaReachable: boolean;
+  /** The Spark UI (GetResourceDashboard), null when refused or unknown; the Athena console page. */
+  sparkUiUrl: string | null;
+  consoleUrl: string | null;
+}
+
+/** The Spark UI link Athena gave for a session, if it gave one. */
+export function storedSparkUiUrl(store: Store, sessionId: string): string | null {
+  const row = store.getEnrichment('dashboard', sessionId.toLowerCase());
+  return row?.status === 'ok' ? ((row.payload as { url?: string } | null)?.url ?? null) : null;
 }
 
 /** Builds the report of one session from the store; undefined when the store knows nothing of it. */
@@ -18,7 +28,7 @@ export function buildSessionReport(
   enrichment: EnrichmentLookup = storedEnrichment(store),
   athenaReachable = true,
 ): SessionReport | undefined {
-  const view = foldSession(sessionId, store.eventsForSession(sessionId), enrichment, opts);
+  const view = foldStoredSession(store, sessionId, opts, enrichment);
   if (!view) return undefined;
   const notebookNames: Record<string, string> = {};
   for (const id of new Set([view.notebookId, ...view.notebooks.map((n) => n.notebookId)])) {
@@ -26,7 +36,7 @@ export function buildSessionReport(
     const name = store.notebookName(id);
     if (name) notebookNames[id] = name;
   }
-  return { view, notebookNames, athenaReachable };
+  return { view, notebookNames, athenaReachable, sparkUiUrl: storedSparkUiUrl(store, view.sessionId), consoleUrl: sessionConsoleUrl(view) };
 }
 
 const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
@@ -39,6 +49,7 @@ export function sessionJson(report: SessionReport): Record<string, unknown> {
     state: v.state,
     stateSource: v.stateSource,
     owner: v.owner,
+    ownerType: v.ownerType,
     ownerArn: v.ownerArn,
     workgroup: v.workgroup,
     startedAt: iso(v.startedAt),
@@ -52,13 +63,17 @@ export function sessionJson(report: SessionReport): Record<string, unknown> {
       endedAt: iso(c.endedAt),
       state: c.state,
       confirmed: c.confirmed,
+      confirmedAt: iso(c.confirmedAt),
       endSource: c.endSource,
+      endedAtIsUpperBound: c.endIsUpperBound,
       runMinutes: Math.round((c.runMs / 60_000) * 10) / 10,
       longRunning: c.longRunning,
+      possiblyLongRunning: c.possiblyLongRunning,
+      lastSeenAt: iso(c.lastSeenAt),
       dpuHours: c.dpuHours,
     })),
     notebookId: v.notebookId,
-    failedCalls: v.failedCalls.map((f) => ({ eventName: f.eventName, errorCode: f.errorCode, eventTime: iso(f.eventTime), principal: f.principal })),
+    failedCalls: v.failedCalls.map((f) => ({ eventName: f.eventName, errorCode: f.errorCode, eventTime: iso(f.eventTime), principal: f.principal, principalType: f.principalType })),
     events: v.events,
     endReason: v.endReason,
     engine: v.engine,
@@ -70,5 +85,7 @@ export function sessionJson(report: SessionReport): Record<string, unknown> {
     estimatedCostUsd: v.estimatedCostUsd,
     notebooks: v.notebooks.map((n) => ({ notebookId: n.notebookId, name: report.notebookNames[n.notebookId] ?? null, calls: n.calls })),
     athenaReachable: report.athenaReachable,
+    sparkUiUrl: report.sparkUiUrl,
+    consoleUrl: report.consoleUrl,
   };
 }

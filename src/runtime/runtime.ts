@@ -8,6 +8,7 @@ import { PollHealth } from '../schedule/poll-health.js';
 import { PollLoop } from '../schedule/poll-loop.js';
 import { createLogger, type Logger } from '../util/logger.js';
 import type { Clock } from '../util/clock.js';
+import { isRefusal, permissionAdvice } from '../model/advice.js';
 
 /** What a runtime is built from: the environment and the clock (a CLI run, a test, the bot). */
 export interface RuntimeContext {
@@ -40,6 +41,8 @@ export interface RuntimeOptions {
   databasePath?: string;
   defaultLogLevel?: string;
   defaultMetrics?: boolean;
+  /** A command that runs once (not `start`): nothing is "retried next cycle". Default true. */
+  oneShot?: boolean;
 }
 
 export function loadConfig(io: Pick<RuntimeContext, 'env'>, needs: Requirement[] = []): Config {
@@ -54,6 +57,9 @@ export function createRuntime(io: RuntimeContext, o: RuntimeOptions = {}): Runti
   const logger = createLogger(io.env.LOG_LEVEL ? config.logLevel : (o.defaultLogLevel ?? config.logLevel));
   const metrics = new Metrics({ defaultMetrics: o.defaultMetrics });
   const store = Store.open(o.databasePath ?? config.databasePath);
+  // Every command routes records by the same rules: a monitor added to IGNORE_PRINCIPALS stops counting at once.
+  const moved = store.setIgnorePrincipals(config.ignorePrincipals);
+  if (moved) logger.info({ records: moved }, 'IGNORE_PRINCIPALS changed: stored calls re-sorted');
   const useAws = o.aws !== false && config.regions.length > 0;
   const health = new PollHealth(config.regions);
   const cloudTrail = useAws
@@ -64,7 +70,7 @@ export function createRuntime(io: RuntimeContext, o: RuntimeOptions = {}): Runti
         onAttempt: (region, err) => (err ? health.failure(region, (err as Error).message ?? String(err)) : health.success(region)),
       })
     : undefined;
-  const athena = useAws ? createAthenaSource({ logger, metrics, quick: o.quickAws }) : undefined;
+  const athena = useAws ? createAthenaSource({ logger, metrics, quick: o.quickAws, ratePerSecond: config.athenaCallsPerSecond }) : undefined;
   const enricher = athena
     ? new Enricher({
         store,
@@ -74,6 +80,7 @@ export function createRuntime(io: RuntimeContext, o: RuntimeOptions = {}): Runti
         longRunningMinutes: config.longRunningMinutes,
         dpuHourPriceUsd: config.dpuHourPriceUsd,
         refreshMs: config.pollIntervalSeconds * 1000,
+        oneShot: o.oneShot !== false,
       })
     : undefined;
   return { config, logger, metrics, store, cloudTrail, athena, enricher, health, close: () => store.close() };
@@ -95,4 +102,18 @@ export function createPollLoop(rt: Runtime, io: Pick<RuntimeContext, 'clock'>): 
     retentionDays: rt.config.retentionDays,
     health: rt.health,
   });
+}
+
+/**
+ * What the operator should grant, from the bot's refused calls: those Athena refused this run,
+ * and those CloudTrail gave back as the bot's own AccessDenied records since `sinceMs`.
+ */
+export function operatorAdvice(rt: Pick<Runtime, 'store' | 'enricher'>, sinceMs: number): string[] {
+  // A refusal seen live comes back through CloudTrail minutes later: the larger count, not the sum.
+  const counts = new Map<string, number>();
+  for (const r of rt.enricher?.refused() ?? []) counts.set(r.operation, Math.max(counts.get(r.operation) ?? 0, r.count));
+  const echoed = new Map<string, number>();
+  for (const r of rt.store.setApartSummary(sinceMs)) if (r.reason === 'bot' && isRefusal(r.errorCode)) echoed.set(r.eventName, (echoed.get(r.eventName) ?? 0) + r.count);
+  for (const [op, n] of echoed) counts.set(op, Math.max(counts.get(op) ?? 0, n));
+  return permissionAdvice([...counts].map(([operation, count]) => ({ operation, count })));
 }

@@ -1,6 +1,6 @@
 import { pollRegion, type PollResult } from '../sources/cloudtrail/poll.js';
 import type { CloudTrailSource } from '../sources/cloudtrail/lookup-client.js';
-import type { Enricher, EnrichResult } from '../sources/athena/enrich.js';
+import type { Enricher, EnrichResult, SessionRef } from '../sources/athena/enrich.js';
 import type { Store } from '../store/store.js';
 import { DAY, sleep, type Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
@@ -42,7 +42,7 @@ export class PollLoop {
   private running: Promise<void> | undefined;
   private readonly stop = new AbortController();
   private lastPrune = 0;
-  private extraCalculations: () => Array<{ region: string; calculationId: string }> = () => [];
+  private extraSessions: () => SessionRef[] = () => [];
 
   constructor(private readonly o: PollLoopOptions) {
     this.health = o.health ?? new PollHealth(o.regions);
@@ -53,9 +53,9 @@ export class PollLoop {
     this.o.afterCycle = fn;
   }
 
-  /** Calculations the enricher should keep refreshing (e.g. alerted ones awaiting follow-up). */
-  watchCalculations(fn: () => Array<{ region: string; calculationId: string }>): void {
-    this.extraCalculations = fn;
+  /** Sessions whose calculations the enricher should keep refreshing (e.g. alerted ones awaiting follow-up). */
+  watchSessions(fn: () => SessionRef[]): void {
+    this.extraSessions = fn;
   }
 
   start(): void {
@@ -105,7 +105,7 @@ export class PollLoop {
     let enrichment: EnrichResult | undefined;
     if (o.enricher && !signal?.aborted) {
       try {
-        enrichment = await o.enricher.enrichOpenWork(this.extraCalculations(), signal);
+        enrichment = await o.enricher.enrichOpenWork(this.extraSessions(), signal, o.regions);
       } catch (err) {
         o.logger.error({ error: (err as Error).message }, 'enrichment failed');
       }

@@ -2,10 +2,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { App, HTTPReceiver, SocketModeReceiver, type App as BoltApp, type CustomRoute } from '@slack/bolt';
 import type { Config } from '../config/config.js';
 import type { Metrics } from '../observability/metrics.js';
-import type { Runtime } from '../runtime/runtime.js';
+import { operatorAdvice, type Runtime } from '../runtime/runtime.js';
 import type { PollLoop } from '../schedule/poll-loop.js';
 import type { Outbox } from '../store/outbox.js';
-import { sleep, type Clock } from '../util/clock.js';
+import { DAY, sleep, type Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import { DeliveryQueue } from './delivery/delivery-queue.js';
 import { registerCommand } from './listeners/command.js';
@@ -76,6 +76,8 @@ export function createApp(deps: AppDeps): SlackBot {
       // Socket Mode: whether commands and mentions can reach us right now (the token alone does not say).
       ...(socketState ? { socket: socketState } : {}),
       outbox: deps.outbox.counts(),
+      // Missing Athena permissions, from the bot's refused calls (live, and echoed by CloudTrail over the last day).
+      athena: { advice: operatorAdvice(deps.runtime, Date.now() - DAY) },
     });
     res.writeHead(healthy ? 200 : 503, { 'content-type': 'application/json' });
     res.end(body);

@@ -3,10 +3,11 @@ import { activeSessions } from '../reports/active-sessions.js';
 import { activeSessionsDocument, sessionDocument } from '../reports/session-document.js';
 import { buildSessionReport } from '../reports/session-report.js';
 import { renderBlockKit, type SlackMessage } from '../reports/render/block-kit.js';
-import { locateSession } from '../sources/locate-session.js';
+import { locateSession, notFoundMessage } from '../sources/locate-session.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { isWellFormedSessionId } from '../records/athena-events.js';
 import type { Clock } from '../util/clock.js';
+import { withDeadline } from '../util/deadline.js';
 
 export const USAGE_TEXT =
   'Usage: `/athena-session <session-id>` for a report (add `public` to post it in the channel), or `/athena-session` alone for the sessions active now. A session id looks like `a2c1ebba-ad01-865f-ed2d-a142b7451f7e`.';
@@ -96,15 +97,17 @@ export class ReportService {
   async sessionMessage(sessionId: string): Promise<{ found: boolean; message: SlackMessage }> {
     const located = await locateSession({ ...this.rt, regions: this.rt.config.regions, clock: this.clock }, sessionId);
     if (!located.known) {
-      const where = this.rt.cloudTrail ? 'in the store or in CloudTrail (last 90 days)' : 'in the store (CloudTrail look-up is not configured)';
-      return { found: false, message: { text: `Session ${sessionId} was not found ${where}.`, blocks: [] } };
+      const text = notFoundMessage(sessionId, located);
+      return { found: false, message: { text: text.charAt(0).toUpperCase() + text.slice(1) + '.', blocks: [] } };
     }
     const now = this.clock.now();
     const report = buildSessionReport(this.rt.store, sessionId, this.model(now), undefined, located.athenaReachable)!;
     return { found: true, message: renderBlockKit(sessionDocument(report, this.display(now))) };
   }
 
-  activeMessage(): SlackMessage {
+  async activeMessage(): Promise<SlackMessage> {
+    // Athena's own list first (it knows sessions CloudTrail has not delivered yet), briefly.
+    if (this.rt.enricher) await withDeadline(this.rt.enricher.refreshActive(this.rt.config.regions), 5000, false);
     const now = this.clock.now();
     return renderBlockKit(activeSessionsDocument(activeSessions(this.rt.store, this.model(now)), this.display(now)));
   }

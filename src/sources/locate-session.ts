@@ -17,25 +17,44 @@ export interface LocateDeps {
   metrics?: Metrics;
 }
 
+export interface Located {
+  known: boolean;
+  /** Athena answered about it (facts or not-found). */
+  athenaReachable: boolean;
+  /** How far the search went: the store only, CloudTrail too, or CloudTrail was tried and failed (why). */
+  searched: 'store' | 'cloudtrail' | { cloudTrailFailed: string };
+}
+
 /**
  * Finds a session in the store or, failing that, in CloudTrail, and asks Athena for its
- * current state. Shared by the CLI and Slack. Returns whether Athena could be asked.
+ * current state. Shared by the CLI and Slack.
  */
-export async function locateSession(d: LocateDeps, sessionId: string, signal?: AbortSignal): Promise<{ known: boolean; athenaReachable: boolean }> {
+export async function locateSession(d: LocateDeps, sessionId: string, signal?: AbortSignal): Promise<Located> {
   const id = sessionId.toLowerCase();
   let known = d.store.sessionKnown(id);
+  let searched: Located['searched'] = 'store';
   if (!known && d.cloudTrail) {
-    known = await findSessionInCloudTrail(id, d.regions, { store: d.store, source: d.cloudTrail, clock: d.clock, logger: d.logger, metrics: d.metrics }, signal).catch(
-      (err: Error) => {
-        d.logger.warn({ sessionId: id, error: err.message }, 'live CloudTrail look-up failed');
-        return false;
-      },
-    );
+    try {
+      known = await findSessionInCloudTrail(id, d.regions, { store: d.store, source: d.cloudTrail, clock: d.clock, logger: d.logger, metrics: d.metrics }, signal);
+      searched = 'cloudtrail';
+    } catch (err) {
+      const reason = `${(err as Error).name}: ${(err as Error).message}`.slice(0, 200);
+      d.logger.warn({ sessionId: id, error: reason }, 'live CloudTrail look-up failed');
+      searched = { cloudTrailFailed: reason };
+    }
   }
   let athenaReachable = false;
   if (known && d.enricher) {
     const region = d.store.eventsForSession(id)[0]?.region ?? d.regions[0]!;
     athenaReachable = await withDeadline(d.enricher.enrichSessionNow(region, id, signal).catch(() => false), 8000, false);
   }
-  return { known, athenaReachable };
+  return { known, athenaReachable, searched };
+}
+
+/** "Not found" that says exactly how far the search went. */
+export function notFoundMessage(sessionId: string, l: Located): string {
+  const id = sessionId.toLowerCase();
+  if (l.searched === 'cloudtrail') return `session ${id} not found in the store nor in CloudTrail (last 90 days)`;
+  if (l.searched === 'store') return `session ${id} not found in the store (set AWS_REGIONS to search CloudTrail too)`;
+  return `session ${id} not found in the store, and the CloudTrail look-up failed (${l.searched.cloudTrailFailed}), so it may exist`;
 }

@@ -134,9 +134,10 @@ describe('buildDigest: one UTC day', () => {
   it('counts calculations started in the day and lists long-running ones with their confirmation', () => {
     expect(d.calculationsStarted).toBe(3);
     expect(d.longRunningCalculations).toEqual([
-      { calculationId: C1, sessionId: C, minutes: 50, confirmed: false, open: false, owner: 'dana', workgroup: 'spark-wg' },
       { calculationId: B1, sessionId: B, minutes: 45, confirmed: true, open: false, owner: 'alias', workgroup: 'notebook-workgroup' },
     ]);
+    // C1's only end is its session's TerminateSession: at most 50 minutes, which is not a fact.
+    expect(d.possiblyLongRunning).toEqual([{ calculationId: C1, sessionId: C, minutes: 50, confirmed: false, open: false, owner: 'dana', workgroup: 'spark-wg' }]);
   });
 
   it('counts failed calls by error code', () => {
@@ -259,6 +260,7 @@ describe('buildDigest: details', () => {
       notebooksCreated: 0,
       calculationsStarted: 0,
       longRunningCalculations: [],
+      possiblyLongRunning: [],
       failedCalls: 0,
       failedCallsByCode: {},
       dpuHours: 0,
@@ -272,7 +274,10 @@ describe('buildDigest: details', () => {
 
   it('uses the configured long-running threshold through the views', () => {
     const d = digestOf(dayRecords(), { date: '2026-05-04', now: NOW, enrichment: measured(), longRunningMinutes: 46 });
-    expect(d.longRunningCalculations.map((c) => c.calculationId)).toEqual([C1]);
+    expect(d.longRunningCalculations.map((c) => c.calculationId)).toEqual([]);
+    expect(d.possiblyLongRunning.map((c) => c.calculationId)).toEqual([C1]);
+    const lower = digestOf(dayRecords(), { date: '2026-05-04', now: NOW, enrichment: measured(), longRunningMinutes: 45 });
+    expect(lower.longRunningCalculations.map((c) => c.calculationId)).toEqual([B1]);
     expect(MINUTE).toBe(60_000);
   });
 });

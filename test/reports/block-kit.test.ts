@@ -133,7 +133,7 @@ describe('mrkdwn escaping', () => {
 describe('the session document', () => {
   const view = sessionView();
   const doc = (showCallerDetails: boolean) =>
-    sessionDocument({ view, notebookNames: {}, athenaReachable: true }, { timezone: 'UTC', showCallerDetails, now: T0 + 2 * 60 * MINUTE });
+    sessionDocument({ view, notebookNames: {}, athenaReachable: true, sparkUiUrl: null, consoleUrl: null }, { timezone: 'UTC', showCallerDetails, now: T0 + 2 * 60 * MINUTE });
 
   it('never shows the source IP or access key unless SHOW_CALLER_DETAILS', () => {
     const hidden = renderBlockKit(doc(false));
@@ -169,7 +169,7 @@ describe('the session document', () => {
       return n.event;
     });
     const v = foldSession(sid, events, noEnrichment, { now: T0 + 60 * MINUTE, longRunningMinutes: 30, dpuHourPriceUsd: 0.35 })!;
-    const m = renderBlockKit(sessionDocument({ view: v, notebookNames: {}, athenaReachable: false }, { timezone: 'UTC', showCallerDetails: false, now: T0 + 60 * MINUTE }));
+    const m = renderBlockKit(sessionDocument({ view: v, notebookNames: {}, athenaReachable: false, sparkUiUrl: null, consoleUrl: null }, { timezone: 'UTC', showCallerDetails: false, now: T0 + 60 * MINUTE }));
     expect(m.blocks.length).toBeLessThanOrEqual(50);
     for (const b of m.blocks) expect(textOf(b).length).toBeLessThanOrEqual(3000);
     expect(allText(m)).toContain('(10 of 300)');

@@ -70,7 +70,7 @@ describe('renderText', () => {
       terminateSession({ sessionId: sid, eventTime: T0 + 10 * MINUTE, actor: iamUser('dana') }),
     ];
     const v = view(records, sid, T0 + 20 * MINUTE);
-    const report = { view: v, notebookNames: { 'b8f5854b-1042-4b90-9d82-51d3c2fd5c04': 'My notebook' }, athenaReachable: true };
+    const report = { view: v, notebookNames: { 'b8f5854b-1042-4b90-9d82-51d3c2fd5c04': 'My notebook' }, athenaReachable: true, sparkUiUrl: null, consoleUrl: null };
     const text = renderText(sessionDocument(report, { timezone: 'UTC', showCallerDetails: false, now: T0 + 20 * MINUTE }));
     expect(text).toContain(`Athena session ${sid}`);
     expect(text).toMatch(/Owner: +dana/);
@@ -91,10 +91,10 @@ describe('renderText', () => {
   it('labels an inferred end and an open session', () => {
     const sid = fakeUuid();
     const records = [startSession({ sessionId: sid, eventTime: T0, idleTimeoutMinutes: 15 })];
-    expect(renderText(sessionDocument({ view: view(records, sid, T0 + HOUR), notebookNames: {}, athenaReachable: true }, { timezone: 'UTC', showCallerDetails: false, now: T0 + HOUR }))).toMatch(
+    expect(renderText(sessionDocument({ view: view(records, sid, T0 + HOUR), notebookNames: {}, athenaReachable: true, sparkUiUrl: null, consoleUrl: null }, { timezone: 'UTC', showCallerDetails: false, now: T0 + HOUR }))).toMatch(
       /State: +TERMINATED \(inferred: idle 15m timeout\)/,
     );
-    const open = renderText(sessionDocument({ view: view(records, sid, T0 + 5 * MINUTE), notebookNames: {}, athenaReachable: true }, { timezone: 'UTC', showCallerDetails: false, now: T0 + 5 * MINUTE }));
+    const open = renderText(sessionDocument({ view: view(records, sid, T0 + 5 * MINUTE), notebookNames: {}, athenaReachable: true, sparkUiUrl: null, consoleUrl: null }, { timezone: 'UTC', showCallerDetails: false, now: T0 + 5 * MINUTE }));
     expect(open).toMatch(/State: +CREATED \(from CloudTrail; not confirmed\)/);
     expect(open).toMatch(/Duration: +5m so far/);
   });
@@ -102,7 +102,7 @@ describe('renderText', () => {
   it('shows times in the configured zone', () => {
     const sid = fakeUuid();
     const v = view([startSession({ sessionId: sid, eventTime: T0 })], sid, T0 + MINUTE);
-    const text = renderText(sessionDocument({ view: v, notebookNames: {}, athenaReachable: true }, { timezone: 'America/New_York', showCallerDetails: false, now: T0 + MINUTE }));
+    const text = renderText(sessionDocument({ view: v, notebookNames: {}, athenaReachable: true, sparkUiUrl: null, consoleUrl: null }, { timezone: 'America/New_York', showCallerDetails: false, now: T0 + MINUTE }));
     expect(text).toMatch(/Started: +2026-05-04 06:00 EDT/);
   });
 

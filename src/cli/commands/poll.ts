@@ -1,5 +1,7 @@
 import { parseArgs } from 'node:util';
 import { UsageError } from '../../util/errors.js';
+import { plural } from '../../reports/document.js';
+import { operatorAdvice } from '../../runtime/runtime.js';
 import type { CliIO } from '../io.js';
 import { createPollLoop, createRuntime } from '../../runtime/runtime.js';
 
@@ -19,8 +21,11 @@ export async function pollCommand(argv: string[], io: CliIO): Promise<number> {
       );
     }
     if (report.enrichment) {
-      io.stdout.write(`athena: ${report.enrichment.calls} enrichment call${report.enrichment.calls === 1 ? '' : 's'}${report.enrichment.denied ? `, ${report.enrichment.denied} denied (answers stay unconfirmed)` : ''}\n`);
+      const ops = Object.entries(report.enrichment.callsByOperation).map(([op, n]) => `${op} ${n}`);
+      io.stdout.write(`athena: ${plural(report.enrichment.calls, 'call')}${ops.length ? ` (${ops.join(', ')})` : ''}\n`);
     }
+    // The bot's refused calls, live or come back through CloudTrail: a missing permission, said once.
+    for (const line of operatorAdvice(rt, report.results.length ? Math.min(...report.results.map((r) => r.windowStart)) : 0)) io.stdout.write(`athena: ${line}\n`);
     for (const f of report.failures) io.stderr.write(`athena-session-bot: ${f.region}: poll failed: ${f.error}\n`);
     return report.failures.length ? 1 : 0;
   } finally {

@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
 import { isWellFormedSessionId } from '../../records/athena-events.js';
-import { activeSessions } from '../../reports/active-sessions.js';
+import { activeSessions, activeSessionJson } from '../../reports/active-sessions.js';
 import { activeSessionsDocument, sessionDocument } from '../../reports/session-document.js';
 import { buildSessionReport, sessionJson } from '../../reports/session-report.js';
-import { locateSession } from '../../sources/locate-session.js';
+import { locateSession, notFoundMessage } from '../../sources/locate-session.js';
 import { withDeadline } from '../../util/deadline.js';
 import { NotFoundError, UsageError } from '../../util/errors.js';
 import type { CliIO } from '../io.js';
@@ -26,20 +26,22 @@ export async function sessionCommand(argv: string[], io: CliIO): Promise<number>
     const now = io.clock.now();
     const model = { now, longRunningMinutes: rt.config.longRunningMinutes, dpuHourPriceUsd: rt.config.dpuHourPriceUsd };
     if (id === undefined) {
-      const active = activeSessions(rt.store, model);
-      if (values.json) printJson(io, active.map((v) => v.sessionId));
+      // Athena's own list first: it knows sessions whose start CloudTrail has not delivered yet.
+      if (rt.enricher) await withDeadline(rt.enricher.refreshActive(rt.config.regions), 10_000, false);
+      const active = activeSessions(rt.store, { ...model, now: io.clock.now() });
+      if (values.json) printJson(io, active.map(activeSessionJson));
       else printDocuments(io, [activeSessionsDocument(active, displayOptions(rt.config, now))]);
       return 0;
     }
     if (!isWellFormedSessionId(id)) throw new UsageError(malformedIdMessage(id));
     const ac = new AbortController();
-    const located = await withDeadline(locateSession({ ...rt, regions: rt.config.regions, clock: io.clock }, id, ac.signal), 30_000, { known: rt.store.sessionKnown(id), athenaReachable: false });
+    const located = await withDeadline(locateSession({ ...rt, regions: rt.config.regions, clock: io.clock }, id, ac.signal), 30_000, {
+      known: rt.store.sessionKnown(id),
+      athenaReachable: false,
+      searched: { cloudTrailFailed: 'no answer within 30 s' },
+    });
     ac.abort();
-    if (!located.known) {
-      throw new NotFoundError(
-        `session ${id.toLowerCase()} not found in the store${rt.cloudTrail ? ' nor in CloudTrail' : ' (set AWS_REGIONS to search CloudTrail too)'}`,
-      );
-    }
+    if (!located.known) throw new NotFoundError(notFoundMessage(id, located));
     const report = buildSessionReport(rt.store, id, { ...model, now: io.clock.now() }, undefined, located.athenaReachable)!;
     if (values.json) printJson(io, sessionJson(report));
     else printDocuments(io, [sessionDocument(report, displayOptions(rt.config, io.clock.now()))]);

@@ -4,6 +4,7 @@ import { AlertManager } from '../../slack/alerts/alert-manager.js';
 import { DigestScheduler } from '../../slack/digest/digest-scheduler.js';
 import { Outbox } from '../../store/outbox.js';
 import { UsageError } from '../../util/errors.js';
+import { learnBotIdentity } from '../../sources/aws-identity.js';
 import type { CliIO } from '../io.js';
 import { createPollLoop, createRuntime } from '../../runtime/runtime.js';
 
@@ -15,12 +16,13 @@ import { createPollLoop, createRuntime } from '../../runtime/runtime.js';
 export async function startCommand(argv: string[], io: CliIO): Promise<number> {
   const { positionals } = parseArgs({ args: argv, options: {}, allowPositionals: true, strict: true });
   if (positionals.length) throw new UsageError('usage: athena-session-bot start');
-  const rt = createRuntime(io, { needs: ['regions', 'slack-http-or-socket'], defaultMetrics: true });
+  const rt = createRuntime(io, { needs: ['regions', 'slack-http-or-socket'], defaultMetrics: true, oneShot: false });
+  await learnBotIdentity({ store: rt.store, logger: rt.logger, region: rt.config.regions[0]! });
   const outbox = new Outbox(rt.store);
   const loop = createPollLoop(rt, io);
   const bot = createApp({ runtime: rt, outbox, clock: io.clock, pollLoop: loop });
   const alerts = new AlertManager({ store: rt.store, outbox, delivery: bot.delivery, config: rt.config, clock: io.clock, logger: rt.logger, athenaConfigured: Boolean(rt.athena) });
-  loop.watchCalculations(() => alerts.watched());
+  loop.watchSessions(() => alerts.watched());
   loop.setAfterCycle(async (cycle) => {
     alerts.onCycle(cycle.enrichment?.views);
   });

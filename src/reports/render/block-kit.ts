@@ -53,6 +53,11 @@ function toBlocks(b: DocBlock): Block[] {
     }
     case 'context':
       return [{ type: 'context', elements: [{ type: 'mrkdwn', text: clip(escapeMrkdwn(b.text), SLACK_LIMITS.contextText) }] }];
+    case 'links':
+      // Slack's link syntax: `<url|label>`; a URL with `|` or `>` would break it, so such links are left out.
+      return b.links.length
+        ? [{ type: 'context', elements: [{ type: 'mrkdwn', text: clip(b.links.filter((l) => !/[|<>\s]/.test(l.url)).map((l) => `<${l.url}|${escapeMrkdwn(l.label)}>`).join(' · ') || ' ', SLACK_LIMITS.contextText) }] }]
+        : [];
     case 'divider':
       return [{ type: 'divider' }];
   }

@@ -25,6 +25,9 @@ export function renderText(doc: ReportDocument): string {
       case 'context':
         out.push(`  ${b.text}`);
         break;
+      case 'links':
+        for (const l of b.links) out.push(`${l.label}: ${l.url}`);
+        break;
       case 'divider':
         out.push('');
         break;

@@ -1,4 +1,4 @@
-import { foldSession } from '../../model/session.js';
+import { foldStoredSession } from '../../reports/stored-session.js';
 import { TERMINAL_CALCULATION_STATES, type ModelOptions, type SessionView } from '../../model/types.js';
 import { alertDocument, followUpDocument, type AlertItem } from '../../reports/alert-document.js';
 import { activeSessions } from '../../reports/active-sessions.js';
@@ -27,11 +27,11 @@ interface OpenAlert {
 export class AlertManager {
   constructor(private readonly o: AlertManagerOptions) {}
 
-  /** Calculations whose alerts await a follow-up: the enricher keeps asking Athena about them. */
-  watched(): Array<{ region: string; calculationId: string }> {
-    return (this.o.store.db.prepare(`SELECT calculation_id, region FROM alerts WHERE status = 'open'`).all() as Array<{ calculation_id: string; region: string }>).map((r) => ({
+  /** Sessions with alerts awaiting a follow-up: the enricher keeps asking Athena about their calculations. */
+  watched(): Array<{ region: string; sessionId: string }> {
+    return (this.o.store.db.prepare(`SELECT DISTINCT session_id, region FROM alerts WHERE status = 'open'`).all() as Array<{ session_id: string; region: string }>).map((r) => ({
       region: r.region,
-      calculationId: r.calculation_id,
+      sessionId: r.session_id,
     }));
   }
 
@@ -45,7 +45,7 @@ export class AlertManager {
     if (!channel) return { alerted: 0, followUps: 0 };
     const model = this.model();
     const followUps = this.followUps(channel, model);
-    const alerted = this.newAlerts(channel, views ?? activeSessions(this.o.store, model), model);
+    const alerted = this.newAlerts(channel, views ?? activeSessions(this.o.store, model).map((a) => a.view), model);
     if (alerted || followUps) this.o.delivery.kick();
     return { alerted, followUps };
   }
@@ -97,7 +97,7 @@ export class AlertManager {
     const display = { timezone: this.o.config.digest.timezone, showCallerDetails: this.o.config.showCallerDetails, now: model.now };
     let n = 0;
     for (const a of open) {
-      const session = foldSession(a.session_id, store.eventsForSession(a.session_id), lookup, model);
+      const session = foldStoredSession(store, a.session_id, model, lookup);
       const calc = session?.calculations.find((c) => c.calculationId === a.calculation_id);
       if (!session || !calc || calc.endedAt === null) continue;
       const payload = renderBlockKit(followUpDocument(session, calc, display));

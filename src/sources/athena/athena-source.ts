@@ -3,20 +3,49 @@ import type { Metrics } from '../../observability/metrics.js';
 import type { Logger } from '../../util/logger.js';
 import { perKey, SlidingWindowLimiter } from '../../util/rate-limiter.js';
 import { isRetryableAwsError, withRetry } from '../../util/retry.js';
+import { awsClientConfig } from '../aws-client-config.js';
 
-export type AthenaResult<T> = { status: 'ok'; facts: T } | { status: 'not-found' | 'denied' | 'error'; message: string };
+export type AthenaFailure = 'not-found' | 'denied' | 'error';
+export type AthenaResult<T> = { status: 'ok'; facts: T } | { status: AthenaFailure; message: string };
 
-/** The Athena reads enrichment needs. */
+/** A calculation as ListCalculationExecutions gives it. */
+export interface ListedCalculation {
+  calculationId: string;
+  facts: AthenaCalculationFacts;
+}
+
+/** A session as ListSessions gives it (no owner: that only CloudTrail knows). */
+export interface ListedSession {
+  sessionId: string;
+  workgroup: string;
+  facts: AthenaSessionFacts;
+}
+
+export interface WorkGroupSummary {
+  name: string;
+  state: string | null;
+  engineVersion: string | null;
+}
+
+/** The Athena operations the bot calls. Every one is rate-limited per region and comes back in CloudTrail as the bot's own call. */
 export interface AthenaSource {
   getSession(region: string, sessionId: string, signal?: AbortSignal): Promise<AthenaResult<AthenaSessionFacts>>;
-  getCalculation(region: string, calculationId: string, signal?: AbortSignal): Promise<AthenaResult<AthenaCalculationFacts>>;
+  /** Every calculation of a session, all pages (one call per 100 calculations). */
+  listCalculations(region: string, sessionId: string, signal?: AbortSignal): Promise<AthenaResult<ListedCalculation[]>>;
+  listWorkGroups(region: string, signal?: AbortSignal): Promise<AthenaResult<WorkGroupSummary[]>>;
+  /** Sessions of a work group that are in an active state (Athena lists only those). */
+  listSessions(region: string, workgroup: string, signal?: AbortSignal): Promise<AthenaResult<ListedSession[]>>;
+  /** The Spark UI (live or history server) URL of a session. */
+  getDashboard(region: string, sessionArn: string, signal?: AbortSignal): Promise<AthenaResult<string>>;
+  /** Calls made so far, by operation (the benchmark reports them per poll cycle). */
+  readonly calls: Map<string, number>;
 }
 
 const ms = (d: Date | undefined) => (d ? d.getTime() : undefined);
 
-function classify(err: unknown): 'not-found' | 'denied' | 'error' {
+/** SPEC §1: Athena answers an id it does not know with either of the first two. */
+export function classifyAthenaError(err: unknown): AthenaFailure {
   const name = (err as { name?: string })?.name ?? '';
-  // SPEC §1: Athena answers an id it does not know with either of these.
   if (name === 'ResourceNotFoundException' || name === 'InvalidRequestException') return 'not-found';
   if (name === 'AccessDeniedException' || name === 'UnauthorizedOperation' || name === 'AccessDenied') return 'denied';
   return 'error';
@@ -25,51 +54,69 @@ function classify(err: unknown): 'not-found' | 'denied' | 'error' {
 export interface AthenaSourceOptions {
   logger: Logger;
   metrics?: Metrics;
-  /** Requests per second per region for enrichment reads. */
+  /** Calls per second per region (ATHENA_CALLS_PER_SECOND): Athena throttles its control plane too. */
   ratePerSecond?: number;
   quick?: boolean;
 }
 
-/** GetSession / GetCalculationExecution through the SDK, rate-limited and retried. */
+/** Pages followed for one listing: 20 pages of 100 calculations or sessions is far past any real session. */
+const MAX_PAGES = 20;
+
+/**
+ * The Athena API through the SDK (loaded on first use), each call rate-limited per region,
+ * retried with backoff on throttling and 5xx, and classified: facts, not found, denied, error.
+ */
 export function createAthenaSource(o: AthenaSourceOptions): AthenaSource {
   const limiter = perKey(() => new SlidingWindowLimiter(o.ratePerSecond ?? 5, 1000));
-  // The SDK loads on first use: commands that never reach AWS start faster.
   let sdk: Promise<typeof import('@aws-sdk/client-athena')> | undefined;
   const loadSdk = () => (sdk ??= import('@aws-sdk/client-athena'));
-  const client = perKey((region) =>
-    loadSdk().then(
-      ({ AthenaClient }) =>
-        new AthenaClient({
-          region,
-          maxAttempts: 1,
-          requestHandler: { connectionTimeout: o.quick ? 1500 : 5000, requestTimeout: o.quick ? 4000 : 20_000 },
-        }),
-    ),
-  );
-  async function call<T>(region: string, operation: string, fn: () => Promise<T>, signal?: AbortSignal): Promise<AthenaResult<T>> {
+  const client = perKey((region) => loadSdk().then(({ AthenaClient }) => new AthenaClient(awsClientConfig(region, { quick: o.quick }))));
+  const calls = new Map<string, number>();
+
+  async function call<T>(region: string, operation: string, fn: (client: import('@aws-sdk/client-athena').AthenaClient, api: typeof import('@aws-sdk/client-athena')) => Promise<T>, signal?: AbortSignal): Promise<AthenaResult<T>> {
     try {
+      const [api, c] = await Promise.all([loadSdk(), client(region)]);
       const facts = await withRetry(
-        () => limiter(region).run(fn),
-        { attempts: o.quick ? 1 : 4, baseMs: 300, maxMs: 5000, retryable: isRetryableAwsError, signal },
+        () =>
+          limiter(region).run(() => {
+            calls.set(operation, (calls.get(operation) ?? 0) + 1);
+            return fn(c, api);
+          }),
+        { attempts: o.quick ? 2 : 5, baseMs: 500, maxMs: 8000, retryable: isRetryableAwsError, signal },
       );
       o.metrics?.athenaCalls.inc({ operation, outcome: 'ok' });
       return { status: 'ok', facts };
     } catch (err) {
-      const status = classify(err);
+      const status = classifyAthenaError(err);
       o.metrics?.athenaCalls.inc({ operation, outcome: status });
       return { status, message: `${(err as Error).name}: ${(err as Error).message}`.slice(0, 300) };
     }
   }
+
+  /** Follows NextToken (the SDK has no paginators for these): each page is its own limited, retried call. */
+  async function paged<T, P extends { NextToken?: string }>(region: string, operation: string, page: (client: import('@aws-sdk/client-athena').AthenaClient, api: typeof import('@aws-sdk/client-athena'), token: string | undefined) => Promise<P>, items: (p: P) => T[], signal?: AbortSignal): Promise<AthenaResult<T[]>> {
+    const out: T[] = [];
+    let token: string | undefined;
+    for (let n = 0; n < MAX_PAGES; n++) {
+      const r = await call(region, operation, (c, api) => page(c, api, token), signal);
+      if (r.status !== 'ok') return r;
+      out.push(...items(r.facts));
+      token = r.facts.NextToken;
+      if (!token) break;
+    }
+    return { status: 'ok', facts: out };
+  }
+
   return {
+    calls,
     getSession: (region, sessionId, signal) =>
       call(
         region,
         'GetSession',
-        async () => {
-          const { GetSessionCommand } = await loadSdk();
-          const out = await (await client(region)).send(new GetSessionCommand({ SessionId: sessionId }), { abortSignal: signal });
+        async (c, api) => {
+          const out = await c.send(new api.GetSessionCommand({ SessionId: sessionId }), { abortSignal: signal });
           const facts: AthenaSessionFacts = { state: out.Status?.State ?? 'IDLE' };
-          const set = <K extends keyof AthenaSessionFacts>(k: K, v: AthenaSessionFacts[K] | undefined) => {
+          const set = <K extends keyof AthenaSessionFacts>(k: K, v: AthenaSessionFacts[K] | undefined | null) => {
             if (v !== undefined && v !== null) facts[k] = v;
           };
           set('startedAt', ms(out.Status?.StartDateTime));
@@ -77,27 +124,70 @@ export function createAthenaSource(o: AthenaSourceOptions): AthenaSource {
           set('idleSince', ms(out.Status?.IdleSinceDateTime));
           set('dpuExecutionMillis', out.Statistics?.DpuExecutionInMillis);
           set('engineVersion', out.EngineVersion);
+          set('workgroup', out.WorkGroup);
           set('maxConcurrentDpus', out.EngineConfiguration?.MaxConcurrentDpus);
           if (out.SessionConfiguration?.IdleTimeoutSeconds != null) facts.idleTimeoutMinutes = out.SessionConfiguration.IdleTimeoutSeconds / 60;
           return facts;
         },
         signal,
       ),
-    getCalculation: (region, calculationId, signal) =>
+    listCalculations: (region, sessionId, signal) =>
+      paged(
+        region,
+        'ListCalculationExecutions',
+        (c, api, token) => c.send(new api.ListCalculationExecutionsCommand({ SessionId: sessionId, MaxResults: 100, NextToken: token }), { abortSignal: signal }),
+        (p) =>
+          (p.Calculations ?? []).flatMap((calc) => {
+            if (!calc.CalculationExecutionId) return [];
+            const facts: AthenaCalculationFacts = { state: calc.Status?.State ?? 'CREATING', sessionId: sessionId.toLowerCase() };
+            const sub = ms(calc.Status?.SubmissionDateTime);
+            const done = ms(calc.Status?.CompletionDateTime);
+            if (sub !== undefined) facts.submittedAt = sub;
+            if (done !== undefined) facts.completedAt = done;
+            return [{ calculationId: calc.CalculationExecutionId, facts }];
+          }),
+        signal,
+      ),
+    listWorkGroups: (region, signal) =>
+      paged(
+        region,
+        'ListWorkGroups',
+        (c, api, token) => c.send(new api.ListWorkGroupsCommand({ MaxResults: 50, NextToken: token }), { abortSignal: signal }),
+        (p) =>
+          (p.WorkGroups ?? []).flatMap((w) =>
+            w.Name ? [{ name: w.Name, state: w.State ?? null, engineVersion: w.EngineVersion?.EffectiveEngineVersion ?? w.EngineVersion?.SelectedEngineVersion ?? null }] : [],
+          ),
+        signal,
+      ),
+    listSessions: (region, workgroup, signal) =>
+      paged(
+        region,
+        'ListSessions',
+        (c, api, token) => c.send(new api.ListSessionsCommand({ WorkGroup: workgroup, MaxResults: 100, NextToken: token }), { abortSignal: signal }),
+        (p) =>
+          (p.Sessions ?? []).flatMap((s) => {
+            if (!s.SessionId) return [];
+            const facts: AthenaSessionFacts = { state: s.Status?.State ?? 'IDLE', workgroup };
+            const started = ms(s.Status?.StartDateTime);
+            const ended = ms(s.Status?.EndDateTime);
+            const idle = ms(s.Status?.IdleSinceDateTime);
+            if (started !== undefined) facts.startedAt = started;
+            if (ended !== undefined) facts.endedAt = ended;
+            if (idle !== undefined) facts.idleSince = idle;
+            const engine = s.EngineVersion?.EffectiveEngineVersion ?? s.EngineVersion?.SelectedEngineVersion;
+            if (engine) facts.engineVersion = engine;
+            return [{ sessionId: s.SessionId.toLowerCase(), workgroup, facts }];
+          }),
+        signal,
+      ),
+    getDashboard: (region, sessionArn, signal) =>
       call(
         region,
-        'GetCalculationExecution',
-        async () => {
-          const { GetCalculationExecutionCommand } = await loadSdk();
-          const out = await (await client(region)).send(new GetCalculationExecutionCommand({ CalculationExecutionId: calculationId }), { abortSignal: signal });
-          const facts: AthenaCalculationFacts = { state: out.Status?.State ?? 'CREATING' };
-          if (out.SessionId) facts.sessionId = out.SessionId.toLowerCase();
-          const sub = ms(out.Status?.SubmissionDateTime);
-          const done = ms(out.Status?.CompletionDateTime);
-          if (sub !== undefined) facts.submittedAt = sub;
-          if (done !== undefined) facts.completedAt = done;
-          if (out.Statistics?.DpuExecutionInMillis != null) facts.dpuExecutionMillis = out.Statistics.DpuExecutionInMillis;
-          return facts;
+        'GetResourceDashboard',
+        async (c, api) => {
+          const out = await c.send(new api.GetResourceDashboardCommand({ ResourceARN: sessionArn }), { abortSignal: signal });
+          if (!out.Url) throw Object.assign(new Error('no dashboard URL for this session'), { name: 'ResourceNotFoundException' });
+          return out.Url;
         },
         signal,
       ),

@@ -1,11 +1,14 @@
-import { foldSession } from '../../model/session.js';
+import { ATHENA_PERMISSIONS, type AthenaOperation } from '../../model/advice.js';
 import { TERMINAL_CALCULATION_STATES, TERMINAL_SESSION_STATES, type ModelOptions, type SessionView } from '../../model/types.js';
 import { storedEnrichment } from '../../reports/enrichment-lookup.js';
+import { foldStoredSession } from '../../reports/stored-session.js';
+import { sessionArn } from '../../reports/athena-links.js';
 import type { EnrichmentKind, Store } from '../../store/store.js';
 import type { Clock } from '../../util/clock.js';
 import { DAY, HOUR } from '../../util/clock.js';
 import type { Logger } from '../../util/logger.js';
 import type { AthenaResult, AthenaSource } from './athena-source.js';
+import { refreshActiveSessions } from './active-sessions.js';
 
 export interface EnricherOptions {
   store: Store;
@@ -18,29 +21,51 @@ export interface EnricherOptions {
   refreshMs: number;
   /** Most Athena calls per cycle, so a large backlog cannot starve the poll loop. */
   maxCallsPerCycle?: number;
-  /** Sessions started longer ago than this are not enriched. */
+  /** Sessions started longer ago than this are not enriched by the poll loop. */
   horizonMs?: number;
+  /** One-shot commands say "stays unconfirmed", the running bot "will retry next cycle". */
+  oneShot?: boolean;
 }
 
 export interface EnrichResult {
   calls: number;
+  /** Athena calls made, by operation (the benchmark prints them per cycle). */
+  callsByOperation: Record<string, number>;
   denied: number;
   views: SessionView[];
 }
 
+/** A session to confirm, and where it lives. */
+export interface SessionRef {
+  region: string;
+  sessionId: string;
+}
+
+
 /** How long to wait before asking again after AccessDeniedException. */
 const DENIED_BACKOFF_MS = HOUR;
 
+interface Budget {
+  left: number;
+  calls: number;
+  denied: number;
+  /** Calls that failed (not refused, not "not found") in a row. */
+  errors?: number;
+}
+
 /**
- * Learns the true state of open work from Athena (issue #2 §5): open calculations past the
- * long-running threshold (and any the caller names, e.g. alerted ones awaiting follow-up)
- * and sessions with no end record. Answers are stored; terminal ones are never asked
- * again. Without permission it logs once per region and operation, stores the denial, and
- * the model keeps showing inferred answers as unconfirmed.
+ * Asks Athena what CloudTrail cannot say (SPEC §1: a calculation that finishes on its own and
+ * a session that times out leave no record). Sessions are asked with GetSession; their
+ * calculations a session at a time with ListCalculationExecutions, one call for up to 100.
+ * Answers are stored with the time they were given; terminal ones are never asked again.
+ * Without permission it logs once per region and operation, remembers the refusal, and the
+ * model keeps showing CloudTrail's answers as unconfirmed.
  */
 export class Enricher {
   private readonly deniedUntil = new Map<string, number>();
   private readonly loggedDenied = new Set<string>();
+  /** Operations Athena refused, per region: what the operator is told to grant. */
+  private readonly refusals = new Map<AthenaOperation, { regions: Set<string>; count: number; since: number }>();
 
   constructor(private readonly o: EnricherOptions) {}
 
@@ -48,70 +73,151 @@ export class Enricher {
     return { now: this.o.clock.now(), longRunningMinutes: this.o.longRunningMinutes, dpuHourPriceUsd: this.o.dpuHourPriceUsd };
   }
 
-  /** Enriches open work; returns the re-folded views of every session that may still be open. */
-  async enrichOpenWork(extraCalculations: ReadonlyArray<{ region: string; calculationId: string }> = [], signal?: AbortSignal): Promise<EnrichResult> {
-    const { store, clock } = this.o;
-    const budget = { left: this.o.maxCallsPerCycle ?? 200, calls: 0, denied: 0 };
+  /** Operations Athena refused since this process started (each with how often): operator advice. */
+  refused(): Array<{ operation: AthenaOperation; regions: string[]; count: number; since: number }> {
+    return [...this.refusals].map(([operation, r]) => ({ operation, regions: [...r.regions].sort(), count: r.count, since: r.since }));
+  }
+
+  /**
+   * Each poll cycle: open sessions (no end record, no terminal answer) are asked about, and the
+   * calculations of those with work that may page someone — open calculations past the
+   * threshold, or any the caller names (alerted ones awaiting follow-up). Returns the re-folded
+   * views of every session that may still be open.
+   */
+  async enrichOpenWork(extraSessions: readonly SessionRef[] = [], signal?: AbortSignal, activeRegions: readonly string[] = []): Promise<EnrichResult> {
+    const { store } = this.o;
+    const before = new Map(this.o.athena.calls);
+    const budget: Budget = { left: this.o.maxCallsPerCycle ?? 200, calls: 0, denied: 0 };
     // One "now" for choosing what to ask and for the views returned: a calculation that
     // crosses the threshold while Athena is being asked must wait for the next cycle, not
     // show up as long-running without having been asked about.
     const model = this.model();
     const candidates = store.sessionsWithoutEnd(model.now - (this.o.horizonMs ?? 7 * DAY));
     const lookup = storedEnrichment(store);
-
-    // Calculations first: they page people.
-    const calcs: Array<{ region: string; calculationId: string }> = [...extraCalculations];
     const views: SessionView[] = [];
+    const listNeeded = new Map<string, string>();
     for (const c of candidates) {
-      const view = foldSession(c.sessionId, store.eventsForSession(c.sessionId), lookup, model);
+      const view = foldStoredSession(store, c.sessionId, model, lookup);
       if (!view) continue;
       views.push(view);
-      for (const calc of view.calculations) {
-        if (calc.endedAt === null && calc.longRunning) calcs.push({ region: view.region, calculationId: calc.calculationId });
+      if (view.calculations.some((calc) => calc.endedAt === null && (calc.longRunning || !calc.confirmed) && calc.runMs >= model.longRunningMinutes * 60_000)) {
+        listNeeded.set(view.sessionId, view.region);
       }
     }
-    const seen = new Set<string>();
-    for (const c of calcs) {
-      if (seen.has(c.calculationId)) continue;
-      seen.add(c.calculationId);
-      await this.refresh('calculation', c.region, c.calculationId, budget, signal);
-    }
-    for (const v of views) {
-      await this.refresh('session', v.region, v.sessionId, budget, signal);
-    }
-    const refolded = views.map((v) => foldSession(v.sessionId, store.eventsForSession(v.sessionId), storedEnrichment(store), model)!);
-    return { calls: budget.calls, denied: budget.denied, views: refolded };
+    for (const s of extraSessions) listNeeded.set(s.sessionId, s.region);
+    // Calculations first: they page people.
+    for (const [sessionId, region] of listNeeded) await this.refreshCalculations(region, sessionId, budget, signal);
+    for (const v of views) await this.refresh('session', v.region, v.sessionId, budget, signal);
+    // Alerts link the Spark UI of sessions with work running long.
+    for (const v of views) if (listNeeded.has(v.sessionId)) await this.refreshDashboard(v, signal);
+    if (activeRegions.length && !signal?.aborted) await refreshActiveSessions({ ...this.o, enricher: this, regions: activeRegions }, signal);
+    const refolded = views.map((v) => foldStoredSession(store, v.sessionId, model)!);
+    const callsByOperation: Record<string, number> = {};
+    for (const [op, n] of this.o.athena.calls) if (n > (before.get(op) ?? 0)) callsByOperation[op] = n - (before.get(op) ?? 0);
+    const calls = Object.values(callsByOperation).reduce((a, b) => a + b, 0);
+    return { calls, callsByOperation, denied: budget.denied, views: refolded };
   }
 
-  /** Asks Athena about one session and its open calculations now (for an interactive report). */
-  async enrichSessionNow(region: string, sessionId: string, signal?: AbortSignal): Promise<boolean> {
-    const budget = { left: 20, calls: 0, denied: 0 };
-    const reachable = await this.refresh('session', region, sessionId, budget, signal, 0);
-    const view = foldSession(sessionId, this.o.store.eventsForSession(sessionId), storedEnrichment(this.o.store), this.model());
-    for (const c of view?.calculations ?? []) {
-      if (c.endedAt === null) await this.refresh('calculation', region, c.calculationId, budget, signal, 0);
+  /** Asks Athena which sessions are active now in these regions (ListWorkGroups → ListSessions). */
+  refreshActive(regions: readonly string[], signal?: AbortSignal): Promise<boolean> {
+    return refreshActiveSessions({ ...this.o, enricher: this, regions }, signal);
+  }
+
+  /**
+   * Confirms what is unconfirmed and confirmable about these sessions, now (before a report, a
+   * digest or an alert): a session without a terminal answer is asked with GetSession, and the
+   * calculations of a session with any not known to have finished are listed. Returns whether
+   * Athena answered every session it was asked about.
+   */
+  async confirmSessions(sessions: readonly SessionRef[], signal?: AbortSignal, maxCalls = 400): Promise<{ reachable: boolean; calls: number; denied: number }> {
+    const { store } = this.o;
+    const budget: Budget = { left: maxCalls, calls: 0, denied: 0 };
+    const model = this.model();
+    let reachable = true;
+    for (const s of sessions) {
+      // Athena unreachable (offline, an outage): the rest would only wait for the same failure.
+      if (signal?.aborted || (budget.errors ?? 0) >= 3) break;
+      if (!(await this.refresh('session', s.region, s.sessionId, budget, signal, 0))) reachable = false;
+      const view = foldStoredSession(store, s.sessionId, model);
+      if (view?.calculations.some((c) => !c.confirmed || !TERMINAL_CALCULATION_STATES.has(c.state))) {
+        if (!(await this.refreshCalculations(s.region, s.sessionId, budget, signal, 0))) reachable = false;
+      }
     }
+    return { reachable, calls: budget.calls, denied: budget.denied };
+  }
+
+  /** Asks Athena about one session, its calculations and its Spark UI now (an interactive report). */
+  async enrichSessionNow(region: string, sessionId: string, signal?: AbortSignal): Promise<boolean> {
+    const { reachable } = await this.confirmSessions([{ region, sessionId }], signal, 25);
+    const view = foldStoredSession(this.o.store, sessionId, this.model());
+    if (view) await this.refreshDashboard(view, signal);
     return reachable;
   }
 
+  /**
+   * The session's Spark UI link (GetResourceDashboard), fetched at most hourly. A refusal or an
+   * unknown session is remembered for a day rather than asked again every cycle.
+   */
+  async refreshDashboard(view: Pick<SessionView, 'sessionId' | 'region' | 'account' | 'workgroup'>, signal?: AbortSignal): Promise<void> {
+    const { store, clock, athena } = this.o;
+    const now = clock.now();
+    const arn = sessionArn(view);
+    if (!arn) return;
+    const existing = store.getEnrichment('dashboard', view.sessionId);
+    const wait = existing?.status === 'ok' ? HOUR : existing?.status === 'error' ? 0 : DAY;
+    if (existing && now - existing.fetchedAt < wait) return;
+    const budget: Budget = { left: 1, calls: 0, denied: 0 };
+    if (this.backedOff(view.region, 'GetResourceDashboard', budget, now)) return;
+    const answer = await athena.getDashboard(view.region, arn, signal);
+    if (answer.status === 'denied') this.noteRefusal(view.region, 'GetResourceDashboard', now);
+    if (answer.status === 'error' && existing?.status === 'ok') return;
+    store.putEnrichment({
+      kind: 'dashboard',
+      id: view.sessionId,
+      region: view.region,
+      status: answer.status,
+      terminal: false,
+      payload: answer.status === 'ok' ? { url: answer.facts } : null,
+      fetchedAt: now,
+    });
+  }
+
+  /** Lists a session's calculations and stores each answer; true when Athena answered. */
+  private async refreshCalculations(region: string, sessionId: string, budget: Budget, signal?: AbortSignal, refreshMs = this.o.refreshMs): Promise<boolean> {
+    const { store, clock, athena } = this.o;
+    const now = clock.now();
+    const listing = store.getEnrichment('listing', sessionId);
+    if (listing?.terminal) return true;
+    if (listing && listing.status !== 'error' && now - listing.fetchedAt < refreshMs) return listing.status !== 'denied';
+    if (this.backedOff(region, 'ListCalculationExecutions', budget, now)) {
+      if (listing?.status !== 'denied') store.putEnrichment({ kind: 'listing', id: sessionId, region, status: 'denied', terminal: false, payload: null, fetchedAt: now });
+      return false;
+    }
+    if (budget.left <= 0) return false;
+    budget.left--;
+    budget.calls++;
+    const answer = await athena.listCalculations(region, sessionId, signal);
+    if (answer.status !== 'ok') return this.failed(answer, 'ListCalculationExecutions', 'listing', region, sessionId, listing?.status, budget, now, signal);
+    // The session has ended and every calculation it ran has too: nothing left to ask.
+    const session = store.getEnrichment('session', sessionId);
+    const allEnded = answer.facts.every((c) => TERMINAL_CALCULATION_STATES.has(c.facts.state));
+    store.write(() => {
+      for (const c of answer.facts) {
+        store.putEnrichment({ kind: 'calculation', id: c.calculationId, region, status: 'ok', terminal: TERMINAL_CALCULATION_STATES.has(c.facts.state), payload: c.facts, fetchedAt: now });
+      }
+      store.putEnrichment({ kind: 'listing', id: sessionId, region, status: 'ok', terminal: Boolean(session?.terminal && allEnded), payload: { calculations: answer.facts.length }, fetchedAt: now });
+    });
+    return true;
+  }
+
   /** Returns true when Athena answered (with facts or not-found). */
-  private async refresh(
-    kind: EnrichmentKind,
-    region: string,
-    id: string,
-    budget: { left: number; calls: number; denied: number },
-    signal?: AbortSignal,
-    refreshMs = this.o.refreshMs,
-  ): Promise<boolean> {
-    const { store, clock, athena, logger } = this.o;
+  private async refresh(kind: 'session', region: string, id: string, budget: Budget, signal?: AbortSignal, refreshMs = this.o.refreshMs): Promise<boolean> {
+    const { store, clock, athena } = this.o;
     const existing = store.getEnrichment(kind, id);
     const now = clock.now();
     if (existing?.terminal) return true;
     if (existing && existing.status !== 'error' && now - existing.fetchedAt < refreshMs) return existing.status !== 'denied';
-    const op = kind === 'session' ? 'GetSession' : 'GetCalculationExecution';
-    const deniedKey = `${region}:${op}`;
-    if ((this.deniedUntil.get(deniedKey) ?? 0) > now) {
-      budget.denied++;
+    if (this.backedOff(region, 'GetSession', budget, now)) {
       // Athena would deny this one too: record that as its answer, as if asked, so that a
       // calculation first seen during the back-off is alerted on (unconfirmed) now rather
       // than waiting, answerless, for a call the back-off holds back.
@@ -121,38 +227,56 @@ export class Enricher {
     if (budget.left <= 0) return false;
     budget.left--;
     budget.calls++;
-    const answer: AthenaResult<unknown> =
-      kind === 'session' ? await athena.getSession(region, id, signal) : await athena.getCalculation(region, id, signal);
+    const answer = await athena.getSession(region, id, signal);
+    if (answer.status !== 'ok' && answer.status !== 'not-found') return this.failed(answer, 'GetSession', kind, region, id, existing?.status, budget, now, signal);
+    const facts = answer.status === 'ok' ? answer.facts : null;
+    const terminal = facts === null || TERMINAL_SESSION_STATES.has(facts.state);
+    store.putEnrichment({ kind, id, region, status: answer.status, terminal, payload: facts, fetchedAt: now });
+    return true;
+  }
+
+  private backedOff(region: string, op: AthenaOperation, budget: Budget, now: number): boolean {
+    if ((this.deniedUntil.get(`${region}:${op}`) ?? 0) <= now) return false;
+    budget.denied++;
+    return true;
+  }
+
+  /** Records a refusal or failure; a failed call keeps an earlier good answer rather than erasing it. */
+  private failed(
+    answer: Exclude<AthenaResult<unknown>, { status: 'ok' }>,
+    op: AthenaOperation,
+    kind: EnrichmentKind,
+    region: string,
+    id: string,
+    previous: string | undefined,
+    budget: Budget,
+    now: number,
+    signal?: AbortSignal,
+  ): false {
+    const { store, logger } = this.o;
+    budget.errors = answer.status === 'error' ? (budget.errors ?? 0) + 1 : 0;
     if (answer.status === 'denied') {
       budget.denied++;
-      this.deniedUntil.set(deniedKey, now + DENIED_BACKOFF_MS);
-      if (!this.loggedDenied.has(deniedKey)) {
-        this.loggedDenied.add(deniedKey);
-        logger.warn(
-          { region, operation: op },
-          `no permission for athena:${op}: falling back to CloudTrail inference; answers are marked unconfirmed (grant athena:${op} to confirm)`,
-        );
-      }
-    } else if (answer.status === 'error' && signal?.aborted) {
-      return false;
-    } else if (answer.status === 'error') {
-      logger.warn({ region, operation: op, id, error: answer.message }, 'Athena enrichment failed; will retry next cycle');
+      this.noteRefusal(region, op, now);
+    } else if (answer.status === 'error' && !signal?.aborted) {
+      logger.warn({ region, operation: op, id, error: answer.message }, `Athena ${op} failed; ${this.o.oneShot ? 'the answer stays unconfirmed' : 'will retry next cycle'}`);
     }
-    const state = answer.status === 'ok' ? (answer.facts as { state: string }).state : undefined;
-    const terminal =
-      answer.status === 'not-found' ||
-      (state !== undefined && (kind === 'session' ? TERMINAL_SESSION_STATES.has(state) : TERMINAL_CALCULATION_STATES.has(state)));
-    // A failed call keeps an earlier good answer rather than erasing it.
-    if (answer.status === 'error' && existing?.status === 'ok') return false;
-    store.putEnrichment({
-      kind,
-      id,
-      region,
-      status: answer.status,
-      terminal,
-      payload: answer.status === 'ok' ? answer.facts : null,
-      fetchedAt: now,
-    });
-    return answer.status === 'ok' || answer.status === 'not-found';
+    if (signal?.aborted || (answer.status === 'error' && previous === 'ok')) return false;
+    store.putEnrichment({ kind, id, region, status: answer.status, terminal: answer.status === 'not-found', payload: null, fetchedAt: now });
+    return false;
+  }
+
+  /** A refusal backs off for an hour and is told to the operator once, with what granting it buys. */
+  noteRefusal(region: string, op: AthenaOperation, now: number): void {
+    const key = `${region}:${op}`;
+    this.deniedUntil.set(key, now + DENIED_BACKOFF_MS);
+    const r = this.refusals.get(op) ?? { regions: new Set<string>(), count: 0, since: now };
+    r.regions.add(region);
+    r.count++;
+    this.refusals.set(op, r);
+    if (!this.loggedDenied.has(key)) {
+      this.loggedDenied.add(key);
+      this.o.logger.warn({ region, operation: op }, `no permission for athena:${op}: ${ATHENA_PERMISSIONS[op]} come from CloudTrail alone and are marked unconfirmed (grant athena:${op} to confirm)`);
+    }
   }
 }

@@ -3,6 +3,7 @@ import type { Logger } from '../../util/logger.js';
 import type { Metrics } from '../../observability/metrics.js';
 import { perKey, SlidingWindowLimiter } from '../../util/rate-limiter.js';
 import { isRetryableAwsError, isThrottle, withRetry } from '../../util/retry.js';
+import { awsClientConfig } from '../aws-client-config.js';
 
 export interface LookupQuery {
   region: string;
@@ -49,11 +50,7 @@ export function createCloudTrailSource(o: LookupClientOptions): CloudTrailSource
   const client = perKey((region) =>
     loadSdk().then(
       ({ CloudTrailClient }) =>
-        new CloudTrailClient({
-          region,
-          maxAttempts: 1,
-          requestHandler: { connectionTimeout: o.quick ? 1500 : 5000, requestTimeout: o.quick ? 4000 : 30_000 },
-        }),
+        new CloudTrailClient(awsClientConfig(region, { quick: o.quick, requestTimeoutMs: 30_000 })),
     ),
   );
   return {

@@ -1,0 +1,20 @@
+import { USER_AGENT } from '../version.js';
+
+/** Timeouts: interactive commands must not wait long for an AWS that cannot be reached. */
+export interface AwsClientTimeouts {
+  quick?: boolean;
+}
+
+/**
+ * What every AWS SDK client of the bot is built with: its own user agent (its calls come back
+ * as CloudTrail records, and this is how they are recognised), the SDK's retries off (callers
+ * retry through their rate limiters), and timeouts.
+ */
+export function awsClientConfig(region: string, o: AwsClientTimeouts & { requestTimeoutMs?: number } = {}) {
+  return {
+    region,
+    maxAttempts: 1,
+    customUserAgent: USER_AGENT,
+    requestHandler: { connectionTimeout: o.quick ? 1500 : 5000, requestTimeout: o.quick ? 4000 : (o.requestTimeoutMs ?? 20_000) },
+  };
+}
