@@ -318,7 +318,7 @@ describe('ingestFiles: good records interleaved with mutants, from a file on dis
             const file = path.join(dir, `mixed-${fileNo++}.json`);
             fs.writeFileSync(file, JSON.stringify(format === 'records' ? { Records: elements } : { Events: elements }));
             const r = await ingestFiles([file], { store, clock: systemClock });
-            const stored = new Set((store.db.prepare('SELECT event_id FROM records').all() as Array<{ event_id: string }>).map((x) => x.event_id));
+            const stored = new Set((store.db.prepare('SELECT event_id FROM all_records').all() as Array<{ event_id: string }>).map((x) => x.event_id));
             expect(goodIds.filter((id) => !stored.has(id))).toEqual([]);
             expect(r.read).toBe(elements.length);
             expect(r.inserted + r.duplicates + r.ignored + r.rejected).toBe(r.read);
@@ -500,7 +500,7 @@ describe('slash-command and mention text', () => {
           // A real answer follows through the response_url: the active list or a session report.
           const answer = await until(() => slack.responses(id)[0], 15_000);
           expect(String(answer.body.text).length).toBeGreaterThan(0);
-          if (parsed.kind === 'session') expect(answer.body.text).toMatch(parsed.sessionId === known ? `Session ${known}: ` : `Session ${parsed.sessionId} was not found`);
+          if (parsed.kind === 'session') expect(answer.body.text).toMatch(parsed.sessionId === known ? `Session ${known}: ` : `Session ${parsed.sessionId} not found`);
           outcome = parsed.kind === 'active' ? 'active list' : 'session answer';
         }
         outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;

@@ -109,8 +109,13 @@ describe('renderText', () => {
   it('lists active sessions', () => {
     const sid = fakeUuid();
     const v = view([startSession({ sessionId: sid, eventTime: T0, actor: human('carol') })], sid, T0 + 5 * MINUTE);
-    const text = renderText(activeSessionsDocument([v], { timezone: 'UTC', showCallerDetails: false, now: T0 + 5 * MINUTE }));
-    expect(text).toContain(`${sid} — carol in notebook-workgroup (us-east-1), up 5m`);
+    const text = renderText(activeSessionsDocument([{ view: v, listedByAthena: false, startInCloudTrail: true }], { timezone: 'UTC', showCallerDetails: false, now: T0 + 5 * MINUTE }));
+    expect(text).toContain(`${sid} — carol in notebook-workgroup (us-east-1), up 5m, max 20 DPUs`);
+    // Athena lists a session whose StartSession CloudTrail has not delivered yet: shown, and said so.
+    const listedOnly = { ...v, owner: null, ownerType: null };
+    expect(renderText(activeSessionsDocument([{ view: listedOnly, listedByAthena: true, startInCloudTrail: false }], { timezone: 'UTC', showCallerDetails: false, now: T0 + 5 * MINUTE }))).toContain(
+      'owner not yet known (Athena lists it; CloudTrail has not delivered its start)',
+    );
     expect(renderText(activeSessionsDocument([], { timezone: 'UTC', showCallerDetails: false, now: T0 }))).toContain('No session is active now.');
   });
 
@@ -137,6 +142,6 @@ describe('renderText', () => {
     expect(text).toMatch(/Sessions: +1 started, 1 ended/);
     expect(text).toMatch(/DPU use: +at most 10\.0 DPU-h ≈ \$3\.50/);
     expect(text).toMatch(/Failed calls: +1 \(AccessDeniedException 1\)/);
-    expect(text).toContain('alias: 1 sessions, 0 calculations, 10.0 DPU-h, 1 failed calls');
+    expect(text).toContain('alias: 1 session, 0 calculations, 10.0 DPU-h, 1 failed call');
   });
 });

@@ -144,7 +144,7 @@ describe('Slack app over signed HTTP', () => {
     const missing = fakeUuid();
     const url2 = slack.responseUrl('missing');
     await postCommand(base, { text: missing, responseUrl: url2 });
-    expect((await respondedTo('missing')).body.text).toBe(`Session ${missing} was not found in the store or in CloudTrail (last 90 days).`);
+    expect((await respondedTo('missing')).body.text).toBe(`Session ${missing} not found in the store nor in CloudTrail (last 90 days).`);
   });
 
   it('lists the sessions active now when given no id', async () => {

@@ -140,7 +140,7 @@ describe('AlertManager: new alerts', () => {
     // A restart: a new manager on the same store.
     expect(await env.cycle(env.manager(false))).toEqual({ alerted: 0, followUps: 0 });
     expect(env.slack.messages(ALERTS)).toHaveLength(1);
-    expect(m.watched()).toEqual([{ region: REGION, calculationId: cid }]);
+    expect(m.watched()).toEqual([{ region: REGION, sessionId: sid }]);
     expectNoCallerDetails(env);
   });
 
@@ -314,7 +314,7 @@ describe('AlertManager: follow-ups in the alert thread', () => {
     const m = env.manager(false);
     expect(await env.cycle(m)).toEqual({ alerted: 2, followUps: 0 });
     const group = topLevel(env)[0]!;
-    expect(m.watched().map((w) => w.calculationId).sort()).toEqual([a.cid, b.cid].sort());
+    expect(m.watched().map((w) => w.sessionId).sort()).toEqual([a.sid, b.sid].sort());
 
     env.clock.advance(2 * MINUTE);
     env.insert([
@@ -322,7 +322,7 @@ describe('AlertManager: follow-ups in the alert thread', () => {
       call('GetCalculationExecutionStatus', { actor: executor(b.sid), eventTime: T0 + MINUTE, params: { calculationExecutionId: b.cid } }),
     ]);
     expect(await env.cycle(m)).toEqual({ alerted: 0, followUps: 1 });
-    expect(m.watched()).toEqual([{ region: REGION, calculationId: b.cid }]);
+    expect(m.watched()).toEqual([{ region: REGION, sessionId: b.sid }]);
 
     env.clock.advance(2 * MINUTE);
     env.insert([terminateSession({ sessionId: b.sid, eventTime: T0 + 3 * MINUTE })]);

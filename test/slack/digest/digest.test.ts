@@ -9,6 +9,7 @@ import {
   human,
   importNotebook,
   startCalculation,
+  stopCalculation,
   startSession,
   terminateSession,
   type CloudTrailRecord,
@@ -47,12 +48,15 @@ function seedDay(store: Store, o: { users: number; longCalcs: number; imports: n
   const recs: CloudTrailRecord[] = [];
   for (let i = 0; i < o.longCalcs; i++) {
     const sid = fakeUuid();
+    const cid = fakeUuid();
     const t = DAY_START + 8 * 60 * MINUTE + i * MINUTE;
     const actor = human(`user-${i % o.users}`);
     recs.push(
       startSession({ sessionId: sid, eventTime: t, actor, workGroup: `wg-${i % 3}`, idleTimeoutMinutes: 120 }),
-      startCalculation({ sessionId: sid, calculationId: fakeUuid(), eventTime: t + 5 * MINUTE }),
-      terminateSession({ sessionId: sid, eventTime: t + 95 * MINUTE, actor }),
+      startCalculation({ sessionId: sid, calculationId: cid, eventTime: t + 5 * MINUTE }),
+      // Stopped after 90 minutes: a known run time (a TerminateSession alone would only bound it).
+      stopCalculation({ calculationId: cid, sessionId: sid, eventTime: t + 95 * MINUTE, actor }),
+      terminateSession({ sessionId: sid, eventTime: t + 96 * MINUTE, actor }),
     );
   }
   for (let i = 0; i < o.imports; i++) {
