@@ -606,3 +606,68 @@ describe('failed calls are not activity', () => {
     expect(v.failedCalls).toHaveLength(1);
   });
 });
+
+describe('read-only calls are not activity (SPEC §2)', () => {
+  const model = { longRunningMinutes: 30, dpuHourPriceUsd: 0.35 };
+  const sid = 'eeeeeeee-0000-4000-8000-00000000000e';
+
+  it("a console's status polls, calculation listings and notebook reads move neither last activity nor the idle end", () => {
+    const work = [startSession({ sessionId: sid, eventTime: T0, idleTimeoutMinutes: 20 }), updateNotebook({ notebookId: 'nb', sessionId: sid, eventTime: T0 + 5 * MINUTE })];
+    const reads = [
+      call('GetSessionStatus', { actor: human('bob'), eventTime: T0 + 10 * MINUTE, params: { sessionId: sid } }),
+      call('ListCalculationExecutions', { actor: human('bob'), eventTime: T0 + 15 * MINUTE, params: { sessionId: sid } }),
+      call('GetNotebookMetadata', { actor: executor(sid), eventTime: T0 + 22 * MINUTE, params: { notebookId: 'nb' } }),
+      call('GetSession', { actor: human('datadog'), eventTime: T0 + 24 * MINUTE, params: { sessionId: sid } }),
+    ];
+    const quiet = foldSession(sid, evs(work), noEnrichment, { ...model, now: T0 + 3 * HOUR })!;
+    const read = foldSession(sid, evs([...work, ...reads]), noEnrichment, { ...model, now: T0 + 3 * HOUR })!;
+    expect(quiet).toMatchObject({ state: 'TERMINATED', stateSource: 'inferred', endedAt: T0 + 25 * MINUTE, lastActivityAt: T0 + 5 * MINUTE });
+    expect(read).toMatchObject({ state: 'TERMINATED', stateSource: 'inferred', endedAt: T0 + 25 * MINUTE, lastActivityAt: T0 + 5 * MINUTE });
+    // Counted, never shown.
+    expect(read.events).toBe(quiet.events + reads.length);
+    expect(read.timeline).toEqual(quiet.timeline);
+    // Before the idle end the polls do not keep the session "alive" longer either.
+    expect(foldSession(sid, evs([...work, ...reads]), noEnrichment, { ...model, now: T0 + 24 * MINUTE })!.endedAt).toBeNull();
+    expect(foldSession(sid, evs([...work, ...reads]), noEnrichment, { ...model, now: T0 + 25 * MINUTE })!.endedAt).toBe(T0 + 25 * MINUTE);
+  });
+
+  it('a session without its StartSession takes its notebook from the calls that name both', () => {
+    const v = fold(sid, [updateNotebook({ notebookId: 'c87553ff-e740-44b5-884f-a70e575e08b9', sessionId: sid, eventTime: T0 })]);
+    expect(v.owner).toBeNull();
+    expect(v.notebookId).toBe('c87553ff-e740-44b5-884f-a70e575e08b9');
+  });
+});
+
+describe('a busy session: 50,000 status polls', () => {
+  it('folds the same view from the polls one by one and from their summary, and its cost follows calculations, not polls', () => {
+    const sid = 'ffffffff-0000-4000-8000-00000000000f';
+    const calcs = Array.from({ length: 200 }, (_, i) => `c${String(i).padStart(3, '0')}-0000-4000-8000-000000000000`);
+    const work: CloudTrailRecord[] = [startSession({ sessionId: sid, eventTime: T0, idleTimeoutMinutes: 60 })];
+    calcs.forEach((cid, i) => work.push(startCalculation({ sessionId: sid, calculationId: cid, eventTime: T0 + i * MINUTE })));
+    work.push(terminateSession({ sessionId: sid, eventTime: T0 + 4 * HOUR }));
+    const polls: CloudTrailRecord[] = [];
+    for (let i = 0; i < 50_000; i++) {
+      const cid = calcs[i % calcs.length]!;
+      polls.push(call('GetCalculationExecutionStatus', { actor: executor(sid), eventTime: T0 + Math.floor((i * 4 * HOUR) / 50_000), params: { calculationExecutionId: cid } }));
+    }
+    const all = evs([...work, ...polls]);
+    const opts = { now: T0 + 5 * HOUR, longRunningMinutes: 30, dpuHourPriceUsd: 0.35 };
+    const byRecord = foldSession(sid, all, noEnrichment, opts)!;
+
+    const store = Store.open(':memory:');
+    try {
+      expect(store.insertEvents(all, T0)).toBe(all.length);
+      const { events, reads } = store.sessionRecords(sid);
+      // What the report reads is the session's notable records: 202, not 50,202.
+      expect(events).toHaveLength(work.length);
+      expect(reads.count).toBe(50_000);
+      expect(foldSession(sid, events, noEnrichment, opts, reads)).toEqual(byRecord);
+    } finally {
+      store.close();
+    }
+    expect(byRecord.events).toBe(50_202);
+    // Offline, the only end of its calculations is the TerminateSession hours later: upper bounds, never facts.
+    expect(byRecord.calculations.filter((c) => c.longRunning)).toEqual([]);
+    expect(byRecord.calculations.every((c) => c.endIsUpperBound && c.state === 'UNKNOWN' && !c.confirmed)).toBe(true);
+  });
+});
