@@ -100,7 +100,10 @@ export class Enricher {
       const view = foldStoredSession(store, c.sessionId, model, lookup);
       if (!view) continue;
       views.push(view);
-      if (view.calculations.some((calc) => calc.endedAt === null && (calc.longRunning || !calc.confirmed) && calc.runMs >= model.longRunningMinutes * 60_000)) {
+      // Any calculation past the threshold that Athena has not confirmed finished: open ones may
+      // page someone, and one bounded only by an inferred session end may in truth still run.
+      const unsettled = (c: SessionView['calculations'][number]) => !(c.confirmed && TERMINAL_CALCULATION_STATES.has(c.state));
+      if (view.calculations.some((c) => unsettled(c) && model.now - c.startedAt >= model.longRunningMinutes * 60_000)) {
         listNeeded.set(view.sessionId, view.region);
       }
     }
