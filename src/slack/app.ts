@@ -4,6 +4,7 @@ import type { Config } from '../config/config.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { PollLoop } from '../schedule/poll-loop.js';
+import type { QueueConsumer } from '../sources/sqs/queue-consumer.js';
 import type { Outbox } from '../store/outbox.js';
 import { sleep, type Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
@@ -19,6 +20,8 @@ export interface AppDeps {
   clock: Clock;
   /** For /healthz: the poll loop whose per-region health is reported. */
   pollLoop?: PollLoop;
+  /** For /healthz: the SQS consumer, when SQS_QUEUE_URL is set. */
+  queueConsumer?: Pick<QueueConsumer, 'status' | 'healthy'>;
   /** Injected for tests; default: a client for SLACK_BOT_TOKEN at SLACK_API_URL. */
   web?: WebClient;
 }
@@ -58,7 +61,7 @@ export function createApp(deps: AppDeps): SlackBot {
   ];
 
   function health(res: ServerResponse): void {
-    const healthy = deps.pollLoop ? deps.pollLoop.healthy() : true;
+    const healthy = (deps.pollLoop ? deps.pollLoop.healthy() : true) && (deps.queueConsumer ? deps.queueConsumer.healthy() : true);
     const regions = Object.fromEntries(
       [...(deps.pollLoop?.health.regions ?? new Map())].map(([region, h]) => [
         region,
@@ -76,6 +79,7 @@ export function createApp(deps: AppDeps): SlackBot {
       // Socket Mode: whether commands and mentions can reach us right now (the token alone does not say).
       ...(socketState ? { socket: socketState } : {}),
       outbox: deps.outbox.counts(),
+      ...(deps.queueConsumer ? { sqs: sqsHealth(deps.queueConsumer.status()) } : {}),
     });
     res.writeHead(healthy ? 200 : 503, { 'content-type': 'application/json' });
     res.end(body);
@@ -190,6 +194,20 @@ export function createApp(deps: AppDeps): SlackBot {
       await stopReceiving();
       await delivery.close();
     },
+  };
+}
+
+/** The consumer's status for /healthz, times as ISO 8601. */
+function sqsHealth(s: ReturnType<QueueConsumer['status']>) {
+  const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
+  return {
+    queue: s.queue,
+    state: s.state,
+    lastReceive: iso(s.lastReceiveAt),
+    failingSince: iso(s.failingSince),
+    lastError: s.lastError,
+    messages: { received: s.received, deleted: s.deleted, junk: s.junk, failed: s.failed },
+    backlog: s.backlog && { visible: s.backlog.visible, inFlight: s.backlog.inFlight, at: iso(s.backlog.at) },
   };
 }
 
