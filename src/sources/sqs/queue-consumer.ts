@@ -154,12 +154,10 @@ export class QueueConsumer {
       report.deleted = committed.length - report.deleteFailed;
     }
     this.count(report);
-    if (report.inserted || report.failed || report.junk) {
-      this.o.logger.info(
-        { queue: this.o.queue.name, messages: report.received, inserted: report.inserted, junk: report.junk, failed: report.failed, deleted: report.deleted },
-        'SQS messages stored',
-      );
-    }
+    this.o.logger.info(
+      { queue: this.o.queue.name, messages: report.received, inserted: report.inserted, junk: report.junk, failed: report.failed, deleted: report.deleted },
+      'SQS messages stored',
+    );
     return report;
   }
 
