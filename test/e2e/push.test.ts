@@ -129,6 +129,34 @@ describe('athena-session-bot start with SQS_QUEUE_URL', () => {
     }
   }, 90_000);
 
+  it('turns /healthz to 503 when the queue has failed for more than three intervals, and recovers when it is back', async () => {
+    const pair = sqs.createQueuePair({ visibilityTimeoutSeconds: 5 });
+    const { env, url } = await pushEnv(path.join(dir, 'health.sqlite'), pair, { POLL_INTERVAL_SECONDS: '1' });
+    const d = startDaemon(env);
+    const health = async () => {
+      const res = await fetch(`${url}/healthz`).catch(() => undefined);
+      return res && { status: res.status, body: (await res.json()) as { status: string; sqs?: { state: string; lastError: string | null } } };
+    };
+    try {
+      await until(async () => (await health())?.status === 200 && sweeps(d) >= 1, 30_000, 100);
+      sqs.server.deleteQueue(pair.queueName);
+      const failing = await until(async () => {
+        const h = await health();
+        return h?.status === 503 && h;
+      }, 30_000, 250);
+      expect(failing.body.status).toBe('failing');
+      expect(failing.body.sqs?.lastError).toMatch(/QueueDoesNotExist/);
+      expect(d.stderr()).toContain('"msg":"SQS consumer backing off"');
+
+      sqs.server.createQueue(pair.queueName, { attributes: { VisibilityTimeout: '5' } });
+      await sqs.sendRecords(pair.queueUrl, [startSession({ sessionId: fakeUuid(), eventTime: Date.now() })]);
+      await until(async () => (await health())?.status === 200, 60_000, 250);
+    } finally {
+      expect((await d.stop('SIGTERM')).code).toBe(0);
+      expectOwnLinesOnly(d);
+    }
+  }, 120_000);
+
   it('survives an hour down: messages wait in the queue, everything arrives after the restart, each record once, the alert once', async () => {
     const db = path.join(dir, 'down.sqlite');
     const pair = sqs.createQueuePair({ visibilityTimeoutSeconds: 5 });
