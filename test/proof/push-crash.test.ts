@@ -88,7 +88,7 @@ describe('crash test: SIGKILL between committing pushed records and deleting the
       bodies += batch.length + redelivered.length;
 
       const d = startDaemon(await env({ ATHENA_BOT_FAILPOINTS: 'sqs.before-delete:1' }));
-      const exit = await Promise.race([d.exited, new Promise<undefined>((r) => setTimeout(r, 30_000))]);
+      const exit = await Promise.race([d.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 30_000))]);
       if (!exit) d.child.kill('SIGKILL');
       expect(exit?.signal, `trial ${trial}: stderr\n${d.stderr().slice(-2000)}`).toBe('SIGKILL');
       expect(d.stderr()).toContain('failpoint sqs.before-delete:1 reached');
