@@ -97,8 +97,7 @@ describe('athena-events-queue.json', () => {
       expect(rule.Properties.Targets[0].DeadLetterConfig.Arn).toEqual({ 'Fn::GetAtt': ['DeadLetterQueue', 'Arn'] });
     }
     expect(r.AccountRule!.Properties.EventBusName).toBe('default');
-    expect(r.OrganizationRule!.Properties.EventBusName).toEqual({ Ref: 'OrganizationBus' });
-    expect(r.OrganizationRule!.Condition).toBe('IsOrganization');
+    expect(r.ForwardedEventsRule!.Properties.EventBusName).toEqual({ Ref: 'ForwardedEventsBus' });
   });
 
   it('lets only its own rules send to the queues', () => {
@@ -107,15 +106,13 @@ describe('athena-events-queue.json', () => {
     const [statement, ...more] = policy.PolicyDocument.Statement;
     expect(more).toEqual([]);
     expect(statement).toMatchObject({ Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' }, Action: 'sqs:SendMessage' });
-    const sources = statement.Condition.ArnEquals['aws:SourceArn']['Fn::If'];
-    expect(sources[0]).toBe('IsOrganization');
-    expect(sources[1]).toEqual([{ 'Fn::GetAtt': ['AccountRule', 'Arn'] }, { 'Fn::GetAtt': ['OrganizationRule', 'Arn'] }]);
-    expect(sources[2]).toEqual([{ 'Fn::GetAtt': ['AccountRule', 'Arn'] }]);
+    expect(statement.Condition).toEqual({ ArnEquals: { 'aws:SourceArn': rules(central).map(([name]) => ({ 'Fn::GetAtt': [name, 'Arn'] })) } });
   });
 
-  it('lets the organization, and only it, put events on its bus', () => {
+  it('opens its bus to the organization, and only to it, when given one', () => {
+    expect(r.OrganizationBusPolicy!.Condition).toBe('IsOrganization');
     const s = r.OrganizationBusPolicy!.Properties.Statement;
-    expect(s).toMatchObject({ Effect: 'Allow', Principal: '*', Action: 'events:PutEvents', Resource: { 'Fn::GetAtt': ['OrganizationBus', 'Arn'] } });
+    expect(s).toMatchObject({ Effect: 'Allow', Principal: '*', Action: 'events:PutEvents', Resource: { 'Fn::GetAtt': ['ForwardedEventsBus', 'Arn'] } });
     expect(s.Condition).toEqual({ StringEquals: { 'aws:PrincipalOrgID': { Ref: 'OrganizationId' } } });
   });
 
@@ -129,7 +126,7 @@ describe('athena-events-queue.json', () => {
 
   it('outputs what the bot and the member accounts need', () => {
     expect(central.Outputs!.QueueUrl!.Value).toEqual({ Ref: 'EventsQueue' });
-    expect(central.Outputs!.OrganizationEventBusArn).toMatchObject({ Condition: 'IsOrganization', Value: { 'Fn::GetAtt': ['OrganizationBus', 'Arn'] } });
+    expect(central.Outputs!.EventBusArn!.Value).toEqual({ 'Fn::GetAtt': ['ForwardedEventsBus', 'Arn'] });
     expect(Object.keys(member.Parameters!)).toEqual(['CentralEventBusArn']);
   });
 });
