@@ -2,7 +2,7 @@
  * The benchmark: `npm run bench` (builds first), or
  *
  *   npm run bench -- --quick            smaller sizes, a smoke run (< 2 minutes)
- *   npm run bench -- --only poll        one figure (names: ingest, session, digest, poll, slash, alert;
+ *   npm run bench -- --only poll        one figure (names: ingest, session, digest, poll, slash, alert, sqs;
  *                                       comma-separated or repeated for several)
  *
  * Prints machine information and one table (| figure | value | target | ok |) and writes every
@@ -20,6 +20,7 @@ import { digestFigure } from './digest.bench.js';
 import { pollFigure } from './poll.bench.js';
 import { slashFigure } from './slash.bench.js';
 import { alertFigure } from './alert.bench.js';
+import { sqsFigure } from './sqs.bench.js';
 
 // As in src/main.ts: the AWS SDK's Node-version notice is not a benchmark result.
 process.removeAllListeners('warning');
@@ -27,7 +28,7 @@ process.on('warning', (w) => {
   if (w.name !== 'NodeVersionSupportWarning' && !w.message.includes('NodeVersionSupportWarning')) process.stderr.write(`${w.name}: ${w.message}\n`);
 });
 
-const FIGURES: Figure[] = [ingestFigure, sessionFigure, digestFigure, pollFigure, slashFigure, alertFigure];
+const FIGURES: Figure[] = [ingestFigure, sessionFigure, digestFigure, pollFigure, slashFigure, alertFigure, sqsFigure];
 
 const { values } = parseArgs({
   options: {

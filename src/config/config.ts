@@ -145,7 +145,8 @@ const schema = z.object({
   ACTION_USER_IDS: idList(/^[UW][A-Z0-9]+$/, 'Slack user IDs'),
   AWS_ROLE_ARNS: idList(ROLE_ARN, 'IAM role ARNs such as arn:aws:iam::123456789012:role/athena-session-bot-reader'),
   AWS_ROLE_EXTERNAL_ID: z.preprocess(blankToUndefined, z.string().regex(/^[\w+=,.@:\/-]{2,1224}$/, 'must be 2 to 1224 letters, digits or +=,.@:/-').optional()),
-  SQS_QUEUE_URL: z.preprocess(blankToUndefined, z.url('must be a queue URL such as https://sqs.us-east-1.amazonaws.com/123456789012/athena-events').optional()),
+  // http(s) only: a queue ARN (arn:aws:sqs:…) also parses as a URL, and would only fail later, at every receive.
+  SQS_QUEUE_URL: z.preprocess(blankToUndefined, z.url({ protocol: /^https?$/, error: 'must be a queue URL such as https://sqs.us-east-1.amazonaws.com/123456789012/athena-events (not the queue ARN)' }).optional()),
   SWEEP_MINUTES: integer(1, 1440, 15),
   S3_FORCE_PATH_STYLE: flag('false'),
   ATHENA_CALLS_PER_SECOND: integer(1, 100, 5),

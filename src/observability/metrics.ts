@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Prometheus metrics (served at /metrics). One registry per app so tests stay isolated. */
 export class Metrics {
@@ -11,6 +11,15 @@ export class Metrics {
   readonly recordsRejected = new Counter({ name: 'athena_bot_records_rejected_total', help: 'Records skipped as malformed', labelNames: ['source'], registers: [this.registry] });
   readonly slackPosts = new Counter({ name: 'athena_bot_slack_posts_total', help: 'Slack messages delivered', labelNames: ['kind'], registers: [this.registry] });
   readonly slackErrors = new Counter({ name: 'athena_bot_slack_errors_total', help: 'Slack API errors by code', labelNames: ['error'], registers: [this.registry] });
+  readonly sqsMessages = new Counter({
+    name: 'athena_bot_sqs_messages_total',
+    help: 'SQS messages by outcome: received, deleted, junk (not an Athena CloudTrail event: logged and deleted), failed (left for redelivery), delete_failed',
+    labelNames: ['outcome'],
+    registers: [this.registry],
+  });
+  readonly sqsReceiveErrors = new Counter({ name: 'athena_bot_sqs_receive_errors_total', help: 'SQS ReceiveMessage requests that failed (after the SDK retries)', registers: [this.registry] });
+  readonly sqsBacklog = new Gauge({ name: 'athena_bot_sqs_backlog_messages', help: 'Messages in the queue (GetQueueAttributes): visible or in flight', labelNames: ['state'], registers: [this.registry] });
+  readonly sqsLastReceive = new Gauge({ name: 'athena_bot_sqs_last_receive_timestamp_seconds', help: 'When the last ReceiveMessage succeeded (empty or not), Unix seconds', registers: [this.registry] });
   readonly commandLatency = new Histogram({
     name: 'athena_bot_command_ack_seconds',
     help: 'Time from receiving a slash command to acknowledging it',

@@ -2,7 +2,7 @@ import { pollRegion, type PollResult } from '../sources/cloudtrail/poll.js';
 import type { CloudTrailSource } from '../sources/cloudtrail/lookup-client.js';
 import type { Enricher, EnrichResult, SessionRef } from '../sources/athena/enrich.js';
 import type { Store } from '../store/store.js';
-import { DAY, sleep, type Clock } from '../util/clock.js';
+import { DAY, MINUTE, sleep, type Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { PollHealth } from './poll-health.js';
@@ -16,6 +16,12 @@ export interface PollLoopOptions {
   metrics?: Metrics;
   regions: readonly string[];
   intervalSeconds: number;
+  /**
+   * Push mode (SQS_QUEUE_URL): LookupEvents becomes a sweep, run for a region only once its
+   * last one is this many minutes old, to catch what the best-effort bus missed. Enrichment
+   * and the after-cycle work still run every interval, for the records the queue brings.
+   */
+  sweepMinutes?: number;
   lookbackMinutes: number;
   backfillHours: number;
   retentionDays: number;
@@ -35,6 +41,7 @@ export interface CycleReport {
 /**
  * Runs poll cycles every interval until stopped. Regions poll concurrently (each has its
  * own CloudTrail rate limit); a failed region keeps its cursor and is retried next cycle.
+ * In push mode a cycle reads LookupEvents only for the regions whose sweep is due.
  * Stopping waits for the write in flight: the stop signal is checked only between pages.
  */
 export class PollLoop {
@@ -67,11 +74,11 @@ export class PollLoop {
     await this.running;
   }
 
-  /** One cycle of every region, then enrichment and the after-cycle hook. */
-  async cycle(signal?: AbortSignal): Promise<CycleReport> {
+  /** One cycle: LookupEvents for `regions` (default: every region), then enrichment and the after-cycle hook. */
+  async cycle(signal?: AbortSignal, regions: readonly string[] = this.o.regions): Promise<CycleReport> {
     const { o } = this;
     const settled = await Promise.allSettled(
-      o.regions.map((region) =>
+      regions.map((region) =>
         pollRegion(
           region,
           { store: o.store, source: o.source, clock: o.clock, logger: o.logger, metrics: o.metrics, lookbackMinutes: o.lookbackMinutes, backfillHours: o.backfillHours, onPageStored: o.onPageStored },
@@ -82,12 +89,12 @@ export class PollLoop {
     const results: PollResult[] = [];
     const failures: CycleReport['failures'] = [];
     settled.forEach((s, i) => {
-      const region = o.regions[i]!;
+      const region = regions[i]!;
       if (s.status === 'fulfilled') {
         results.push(s.value);
         this.health.success(region);
         o.logger.info(
-          { region, calls: s.value.calls, fetched: s.value.fetched, inserted: s.value.inserted, rejected: s.value.rejected, strategy: s.value.strategy },
+          { region, calls: s.value.calls, fetched: s.value.fetched, inserted: s.value.inserted, rejected: s.value.rejected, strategy: s.value.strategy, ...(o.sweepMinutes ? { sweep: true } : {}) },
           'poll cycle done',
         );
       } else {
@@ -126,16 +133,30 @@ export class PollLoop {
     return report;
   }
 
-  /** False when polling has failed for longer than three intervals (SPEC §5 /healthz). */
+  /** False when polling has failed for longer than three intervals — three sweeps in push mode (SPEC §5 /healthz). */
   healthy(): boolean {
-    return this.health.healthy(3 * this.o.intervalSeconds * 1000);
+    const every = Math.max(this.o.intervalSeconds * 1000, (this.o.sweepMinutes ?? 0) * MINUTE);
+    return this.health.healthy(3 * every);
+  }
+
+  /** The regions whose LookupEvents read is due: all of them, or in push mode those whose last sweep is old enough. */
+  regionsDue(): string[] {
+    const { o } = this;
+    if (!o.sweepMinutes) return [...o.regions];
+    const now = o.clock.now();
+    // The cursor's commit time is the last sweep: it survives restarts, and a failed sweep (no commit) is due again next interval.
+    return o.regions.filter((region) => {
+      const cursor = o.store.getCursor(region);
+      return !cursor || now - cursor.updatedAt >= o.sweepMinutes! * MINUTE;
+    });
   }
 
   private async loop(): Promise<void> {
     const signal = this.stop.signal;
     while (!signal.aborted) {
       const began = this.o.clock.now();
-      await this.cycle(signal).catch((err: Error) => this.o.logger.error({ error: err.message }, 'poll cycle crashed'));
+      const cycle = async () => this.cycle(signal, this.regionsDue());
+      await cycle().catch((err: Error) => this.o.logger.error({ error: err.message }, 'poll cycle crashed'));
       const wait = this.o.intervalSeconds * 1000 - (this.o.clock.now() - began);
       await sleep(Math.max(wait, 0), signal);
     }

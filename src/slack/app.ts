@@ -4,6 +4,7 @@ import type { Config } from '../config/config.js';
 import type { Metrics } from '../observability/metrics.js';
 import { operatorAdvice, type Runtime } from '../runtime/runtime.js';
 import type { PollLoop } from '../schedule/poll-loop.js';
+import type { QueueConsumer } from '../sources/sqs/queue-consumer.js';
 import type { Outbox } from '../store/outbox.js';
 import { DAY, sleep, type Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
@@ -19,6 +20,8 @@ export interface AppDeps {
   clock: Clock;
   /** For /healthz: the poll loop whose per-region health is reported. */
   pollLoop?: PollLoop;
+  /** For /healthz: the SQS consumer, when SQS_QUEUE_URL is set. */
+  queueConsumer?: Pick<QueueConsumer, 'status' | 'healthy'>;
   /** Injected for tests; default: a client for SLACK_BOT_TOKEN at SLACK_API_URL. */
   web?: WebClient;
 }
@@ -58,7 +61,7 @@ export function createApp(deps: AppDeps): SlackBot {
   ];
 
   function health(res: ServerResponse): void {
-    const healthy = deps.pollLoop ? deps.pollLoop.healthy() : true;
+    const healthy = (deps.pollLoop ? deps.pollLoop.healthy() : true) && (deps.queueConsumer ? deps.queueConsumer.healthy() : true);
     const regions = Object.fromEntries(
       [...(deps.pollLoop?.health.regions ?? new Map())].map(([region, h]) => [
         region,
@@ -78,6 +81,7 @@ export function createApp(deps: AppDeps): SlackBot {
       outbox: deps.outbox.counts(),
       // Missing Athena permissions, from the bot's refused calls (live, and echoed by CloudTrail over the last day).
       athena: { advice: operatorAdvice(deps.runtime, Date.now() - DAY) },
+      ...(deps.queueConsumer ? { sqs: sqsHealth(deps.queueConsumer.status()) } : {}),
     });
     res.writeHead(healthy ? 200 : 503, { 'content-type': 'application/json' });
     res.end(body);
@@ -192,6 +196,20 @@ export function createApp(deps: AppDeps): SlackBot {
       await stopReceiving();
       await delivery.close();
     },
+  };
+}
+
+/** The consumer's status for /healthz, times as ISO 8601. */
+function sqsHealth(s: ReturnType<QueueConsumer['status']>) {
+  const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
+  return {
+    queue: s.queue,
+    state: s.state,
+    lastReceive: iso(s.lastReceiveAt),
+    failingSince: iso(s.failingSince),
+    lastError: s.lastError,
+    messages: { received: s.received, deleted: s.deleted, junk: s.junk, failed: s.failed },
+    backlog: s.backlog && { visible: s.backlog.visible, inFlight: s.backlog.inFlight, at: iso(s.backlog.at) },
   };
 }
 

@@ -12,7 +12,13 @@ export interface RetryOptions {
   signal?: AbortSignal;
 }
 
-/** Exponential backoff with equal jitter: the delay is drawn from [cap/2, cap], cap = min(max, base·2^n). */
+/** The wait after the n-th failure in a row (n ≥ 1): drawn from [cap/2, cap], cap = min(max, base·2^(n−1)). */
+export function backoffDelay(failures: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
+  const cap = Math.min(maxMs, baseMs * 2 ** Math.min(failures - 1, 30));
+  return Math.round(cap / 2 + (random() * cap) / 2);
+}
+
+/** Exponential backoff with equal jitter (see `backoffDelay`). */
 export async function withRetry<T>(fn: (attempt: number) => Promise<T>, o: RetryOptions): Promise<T> {
   const random = o.random ?? Math.random;
   const wait = o.wait ?? ((ms: number) => sleep(ms, o.signal));
@@ -21,8 +27,7 @@ export async function withRetry<T>(fn: (attempt: number) => Promise<T>, o: Retry
       return await fn(attempt);
     } catch (err) {
       if (attempt >= o.attempts || !o.retryable(err) || o.signal?.aborted) throw err;
-      const cap = Math.min(o.maxMs, o.baseMs * 2 ** (attempt - 1));
-      const delay = Math.round(cap / 2 + (random() * cap) / 2);
+      const delay = backoffDelay(attempt, o.baseMs, o.maxMs, random);
       o.onRetry?.(err, attempt, delay);
       await wait(delay);
     }

@@ -204,6 +204,7 @@ describe('readConfig errors', () => {
     ['AWS_ROLE_ARNS', 'arn:aws:iam::123456789012:user/bob', /IAM role ARNs/],
     ['AWS_ROLE_EXTERNAL_ID', 'x', /2 to 1224/],
     ['SQS_QUEUE_URL', 'athena-events', /queue URL/],
+    ['SQS_QUEUE_URL', 'arn:aws:sqs:us-east-1:123456789012:athena-events', /not the queue ARN/],
     ['SWEEP_MINUTES', '0', /at least 1/],
     ['S3_FORCE_PATH_STYLE', 'maybe', /true or false/],
     ['ATHENA_CALLS_PER_SECOND', '0', /at least 1/],

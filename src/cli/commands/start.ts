@@ -6,12 +6,13 @@ import { Outbox } from '../../store/outbox.js';
 import { UsageError } from '../../util/errors.js';
 import { learnBotIdentity } from '../../sources/aws-identity.js';
 import type { CliIO } from '../io.js';
-import { createPollLoop, createRuntime } from '../../runtime/runtime.js';
+import { createPollLoop, createQueueConsumer, createRuntime } from '../../runtime/runtime.js';
 
 /**
- * `start`: the poller, the Slack app, the digest schedule and alerts, until SIGTERM/SIGINT.
- * Stopping: stop taking Slack requests, let the poll write in flight finish, let sends in
- * flight be recorded, close the store, exit 0.
+ * `start`: the poller (a sweep beside the SQS consumer when SQS_QUEUE_URL is set), the Slack
+ * app, the digest schedule and alerts, until SIGTERM/SIGINT. Stopping: stop taking Slack
+ * requests, let the SQS batch and the poll write in flight finish, let sends in flight be
+ * recorded, close the store, exit 0.
  */
 export async function startCommand(argv: string[], io: CliIO): Promise<number> {
   const { positionals } = parseArgs({ args: argv, options: {}, allowPositionals: true, strict: true });
@@ -20,7 +21,8 @@ export async function startCommand(argv: string[], io: CliIO): Promise<number> {
   await learnBotIdentity({ store: rt.store, logger: rt.logger, region: rt.config.regions[0]! });
   const outbox = new Outbox(rt.store);
   const loop = createPollLoop(rt, io);
-  const bot = createApp({ runtime: rt, outbox, clock: io.clock, pollLoop: loop });
+  const consumer = createQueueConsumer(rt, io);
+  const bot = createApp({ runtime: rt, outbox, clock: io.clock, pollLoop: loop, queueConsumer: consumer });
   const alerts = new AlertManager({ store: rt.store, outbox, delivery: bot.delivery, config: rt.config, clock: io.clock, logger: rt.logger, athenaConfigured: Boolean(rt.athena) });
   loop.watchSessions(() => alerts.watched());
   loop.setAfterCycle(async (cycle) => {
@@ -35,19 +37,28 @@ export async function startCommand(argv: string[], io: CliIO): Promise<number> {
     throw err;
   }
   rt.logger.info(
-    { regions: rt.config.regions, intervalSeconds: rt.config.pollIntervalSeconds, digest: Boolean(rt.config.digest.channel), alerts: Boolean(rt.config.alertChannel), socketMode: Boolean(rt.config.slack.appToken) },
+    {
+      regions: rt.config.regions,
+      intervalSeconds: rt.config.pollIntervalSeconds,
+      ...(consumer ? { queue: consumer.status().queue, sweepMinutes: rt.config.sqs.sweepMinutes } : {}),
+      digest: Boolean(rt.config.digest.channel),
+      alerts: Boolean(rt.config.alertChannel),
+      socketMode: Boolean(rt.config.slack.appToken),
+    },
     'athena-session-bot started',
   );
   digests.start();
   loop.start();
+  consumer?.start();
 
   await new Promise<void>((resolve) => {
     if (io.stopSignal?.aborted) return resolve();
     io.stopSignal?.addEventListener('abort', () => resolve(), { once: true });
   });
-  rt.logger.info('stopping: no new Slack requests; finishing the poll write and sends in flight');
+  rt.logger.info('stopping: no new Slack requests; finishing the SQS batch, the poll write and sends in flight');
   await bot.stopReceiving();
   await digests.stop();
+  await consumer?.close();
   await loop.close();
   await bot.stop();
   rt.close();

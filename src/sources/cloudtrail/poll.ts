@@ -1,13 +1,14 @@
 import { ATHENA_EVENT_SOURCE, SPARK_EVENT_NAMES } from '../../records/athena-events.js';
 import { normaliseLookupEvent } from '../../records/normalise.js';
 import type { NotebookEvent } from '../../records/types.js';
-import type { PollStrategy, Rejection, Store } from '../../store/store.js';
+import type { PollStrategy, Store } from '../../store/store.js';
 import type { Clock } from '../../util/clock.js';
 import { HOUR, MINUTE } from '../../util/clock.js';
 import type { Logger } from '../../util/logger.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { CloudTrailSource, LookupQuery } from './lookup-client.js';
 import { failpoint } from '../../util/failpoints.js';
+import { sinkRecords } from '../record-sink.js';
 
 export interface PollDeps {
   store: Store;
@@ -118,37 +119,16 @@ async function readAll(query: LookupQuery, deps: PollDeps, result: PollResult, m
 
 /** Normalises and stores one page of LookupEvents items; returns the events stored. */
 export function storePage(items: readonly unknown[], deps: Pick<PollDeps, 'store' | 'clock' | 'logger' | 'metrics' | 'onPageStored'>, result: PollResult, region: string): NotebookEvent[] {
-  const events: NotebookEvent[] = [];
-  const rejections: Rejection[] = [];
-  for (const item of items) {
-    const n = normaliseLookupEvent(item);
-    if (n.kind === 'event') events.push(n.event);
-    else if (n.kind === 'ignored') result.ignored++;
-    else rejections.push({ reason: n.reason, source: `LookupEvents ${region}`, raw: safeJson(item) });
-  }
+  const sunk = sinkRecords(
+    items.map((item) => ({ normalised: normaliseLookupEvent(item), raw: item })),
+    deps,
+    { source: 'cloudtrail', label: `LookupEvents ${region}`, logFields: { region } },
+  );
   result.fetched += items.length;
-  const now = deps.clock.now();
-  if (events.length) {
-    const inserted = deps.store.insertEvents(events, now);
-    result.inserted += inserted;
-    deps.metrics?.recordsIngested.inc({ source: 'cloudtrail' }, inserted);
-  }
-  if (rejections.length) {
-    result.rejected += rejections.length;
-    // The lookback re-reads a bad record every cycle: log and count it the first time only.
-    const fresh = deps.store.recordRejections(rejections, now);
-    for (const r of fresh) deps.logger.warn({ region, reason: r.reason }, 'skipped a malformed CloudTrail record');
-    if (fresh.length) deps.metrics?.recordsRejected.inc({ source: 'cloudtrail' }, fresh.length);
-  }
+  result.inserted += sunk.inserted;
+  result.rejected += sunk.rejected;
+  result.ignored += sunk.ignored;
   failpoint('poll.page-stored');
   deps.onPageStored?.(region, result.calls);
-  return events;
-}
-
-function safeJson(v: unknown): string {
-  try {
-    return JSON.stringify(v) ?? String(v);
-  } catch {
-    return String(v);
-  }
+  return sunk.events;
 }
