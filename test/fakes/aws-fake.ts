@@ -23,7 +23,9 @@
  * (LookupEvents per account-region, default 2), `athenaRatePerSecond` (default Infinity),
  * `notFoundAs`, `delayMs`, `logCallsToCloudTrail` (default true), `callLogDelayMs` (default
  * 5 min), `identities`, `strictCredentials`, `credentialLifetimeMs`, `stopDelayMs` (default 2 s),
- * `terminateDelayMs` (default 10 s).
+ * `terminateDelayMs` (default 10 s). Credential expiry runs on the fake's clock, but the SDK's
+ * credential providers decide when to refresh by the real clock: a test of that refresh keeps
+ * the fake on real time.
  *
  * Methods: CloudTrail `addEvents`/`addEvent`/`addRawEvent`/`eventCount`/`callRecords`; Athena
  * `setSession`/`setCalculation`/`getSession`/`getCalculation`/`updateSession`/
