@@ -9,6 +9,7 @@ import {
   StartSessionCommand,
 } from '@aws-sdk/client-athena';
 import {
+  type Actor,
   call,
   executor,
   fakeUuid,
@@ -229,6 +230,30 @@ describe('aws-fake: CloudTrail LookupEvents', () => {
     const bad = await fetchLookup(fake, 'CloudTrail_20131101.DescribeTrails', {});
     expect(bad.status).toBe(400);
     expect((bad.body as any).__type).toBe('UnknownOperationException');
+  });
+
+  it("keeps each account's trail apart: a record goes to its recipientAccountId, raw items to the account named", async () => {
+    const theirs = '210987654321';
+    fake.addIdentity('AKIDTHEIRS', { account: theirs, arn: `arn:aws:iam::${theirs}:root` });
+    const root: Actor = { kind: 'root', account: theirs };
+    fake.addEvents([
+      call('GetSession', { actor: root, eventTime: NOW - 2000, eventId: 'their-root' }),
+      call('GetSession', { actor: human('ours'), eventTime: NOW - 1000, eventId: 'ours' }),
+    ]);
+    fake.addRawEvent('us-east-1', { EventId: 'their-raw', EventTime: sec(NOW - 3000) }, undefined, theirs);
+    fake.addEvents([call('GetSession', { actor: human('moved'), eventTime: NOW - 500, eventId: 'moved' })], { account: theirs });
+    expect(ids(await client.send(new LookupEventsCommand({})))).toEqual(['ours']);
+    const them = ct(fake, 'us-east-1', 'AKIDTHEIRS');
+    const out = await them.send(new LookupEventsCommand({}));
+    them.destroy();
+    expect(ids(out)).toEqual(['moved', 'their-root', 'their-raw']);
+    // A root record, as CloudTrail names root in LookupEvents.
+    expect(out.Events![1]).toMatchObject({ Username: 'root', AccessKeyId: 'ASIAEXAMPLEKEYID0001' });
+    expect(JSON.parse(out.Events![1]!.CloudTrailEvent!)).toMatchObject({
+      userIdentity: { type: 'Root', principalId: theirs, arn: `arn:aws:iam::${theirs}:root`, accountId: theirs },
+      recipientAccountId: theirs,
+    });
+    expect([fake.eventCount(), fake.eventCount('us-east-1', theirs), fake.eventCount(undefined, '123456789012')]).toEqual([4, 3, 1]);
   });
 
   it('honours AWS_ENDPOINT_URL_CLOUDTRAIL from the environment', async () => {
