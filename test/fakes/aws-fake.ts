@@ -525,7 +525,8 @@ export async function startAwsFake(opts: AwsFakeOptions = {}): Promise<AwsFake> 
       try {
         answer = athena.call(operation, body, { account: principal.account, region, arn: principal.arn });
       } catch (e) {
-        if (e instanceof ApiError && e.status < 500) logAthenaCall(ctx, operation, body, { error: e });
+        // A body Athena cannot even deserialize never becomes an API call.
+        if (e instanceof ApiError && e.status < 500 && e.type !== 'SerializationException') logAthenaCall(ctx, operation, body, { error: e });
         throw e;
       }
       logAthenaCall(ctx, operation, body, { response: answer.responseElements });
