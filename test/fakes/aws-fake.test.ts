@@ -6,9 +6,10 @@ import {
   GetCalculationExecutionStatusCommand,
   GetSessionCommand,
   GetSessionStatusCommand,
-  ListSessionsCommand,
+  StartSessionCommand,
 } from '@aws-sdk/client-athena';
 import {
+  type Actor,
   call,
   executor,
   fakeUuid,
@@ -216,10 +217,43 @@ describe('aws-fake: CloudTrail LookupEvents', () => {
     const r = await fetchLookup(fake, long, { MaxResults: 5 }, 'eu-west-1', 'AKIDCLI');
     expect(r.status).toBe(200);
     expect((r.body as any).Events.map((e: any) => e.EventId)).toEqual(['eu']);
-    expect(fake.requests.at(-1)).toMatchObject({ service: 'cloudtrail', target: long, region: 'eu-west-1', account: 'AKIDCLI', status: 200 });
+    // An access key the fake does not know acts as the default identity (strictCredentials is off).
+    expect(fake.requests.at(-1)).toMatchObject({
+      service: 'cloudtrail',
+      target: long,
+      operation: 'LookupEvents',
+      region: 'eu-west-1',
+      account: '123456789012',
+      accessKeyId: 'AKIDCLI',
+      status: 200,
+    });
     const bad = await fetchLookup(fake, 'CloudTrail_20131101.DescribeTrails', {});
     expect(bad.status).toBe(400);
     expect((bad.body as any).__type).toBe('UnknownOperationException');
+  });
+
+  it("keeps each account's trail apart: a record goes to its recipientAccountId, raw items to the account named", async () => {
+    const theirs = '210987654321';
+    fake.addIdentity('AKIDTHEIRS', { account: theirs, arn: `arn:aws:iam::${theirs}:root` });
+    const root: Actor = { kind: 'root', account: theirs };
+    fake.addEvents([
+      call('GetSession', { actor: root, eventTime: NOW - 2000, eventId: 'their-root' }),
+      call('GetSession', { actor: human('ours'), eventTime: NOW - 1000, eventId: 'ours' }),
+    ]);
+    fake.addRawEvent('us-east-1', { EventId: 'their-raw', EventTime: sec(NOW - 3000) }, undefined, theirs);
+    fake.addEvents([call('GetSession', { actor: human('moved'), eventTime: NOW - 500, eventId: 'moved' })], { account: theirs });
+    expect(ids(await client.send(new LookupEventsCommand({})))).toEqual(['ours']);
+    const them = ct(fake, 'us-east-1', 'AKIDTHEIRS');
+    const out = await them.send(new LookupEventsCommand({}));
+    them.destroy();
+    expect(ids(out)).toEqual(['moved', 'their-root', 'their-raw']);
+    // A root record, as CloudTrail names root in LookupEvents.
+    expect(out.Events![1]).toMatchObject({ Username: 'root', AccessKeyId: 'ASIAEXAMPLEKEYID0001' });
+    expect(JSON.parse(out.Events![1]!.CloudTrailEvent!)).toMatchObject({
+      userIdentity: { type: 'Root', principalId: theirs, arn: `arn:aws:iam::${theirs}:root`, accountId: theirs },
+      recipientAccountId: theirs,
+    });
+    expect([fake.eventCount(), fake.eventCount('us-east-1', theirs), fake.eventCount(undefined, '123456789012')]).toEqual([4, 3, 1]);
   });
 
   it('honours AWS_ENDPOINT_URL_CLOUDTRAIL from the environment', async () => {
@@ -283,7 +317,7 @@ describe('aws-fake: CloudTrail LookupEvents', () => {
 describe('aws-fake: LookupEvents rate limit', () => {
   let fake: AwsFake;
   beforeAll(async () => {
-    fake = await startAwsFake();
+    fake = await startAwsFake({ identities: { AKIDOTHER: { account: '210987654321', arn: 'arn:aws:iam::210987654321:user/other' } } });
   });
   afterAll(async () => {
     await fake.close();
@@ -299,23 +333,25 @@ describe('aws-fake: LookupEvents rate limit', () => {
     expect(e.$metadata.httpStatusCode).toBe(400);
     const last = fake.requests.at(-1)!;
     expect(last).toMatchObject({ status: 400, errorType: 'ThrottlingException' });
-    // Another region, or another account, has its own budget.
+    // Another region, or another account, has its own budget; another key of the same account does not.
     const eu = ct(fake, 'eu-west-1');
     await eu.send(new LookupEventsCommand({}));
     const other = ct(fake, 'us-east-1', 'AKIDOTHER');
     await other.send(new LookupEventsCommand({}));
+    const sameAccount = ct(fake, 'us-east-1', 'AKIDSAMEACCOUNT');
+    expect((await rejection(sameAccount.send(new LookupEventsCommand({})))).name).toBe('ThrottlingException');
 
-    expect(fake.lookupCount('us-east-1')).toBe(4);
-    expect(fake.maxRequestsInAnyWindow('us-east-1')).toBe(4);
+    expect(fake.lookupCount('us-east-1')).toBe(5);
+    expect(fake.maxRequestsInAnyWindow('us-east-1')).toBe(5);
     expect(fake.maxRequestsInAnyWindow('eu-west-1')).toBe(1);
-    expect(fake.maxRequestsInAnyWindow()).toBe(5);
+    expect(fake.maxRequestsInAnyWindow()).toBe(6);
 
     // Throttled requests do not use up the budget: one second after the first two, it refills.
     const firstAt = fake.requests[0]!.at;
     await new Promise((r) => setTimeout(r, Math.max(0, firstAt + 1000 - performance.timeOrigin - performance.now()) + 60));
     await client.send(new LookupEventsCommand({}));
-    expect(fake.maxRequestsInAnyWindow('us-east-1', 10)).toBeLessThanOrEqual(4);
-    for (const c of [client, eu, other]) c.destroy();
+    expect(fake.maxRequestsInAnyWindow('us-east-1', 10)).toBeLessThanOrEqual(5);
+    for (const c of [client, eu, other, sameAccount]) c.destroy();
   });
 
   it('throttleRatio throttles a seeded fraction of requests', async () => {
@@ -469,7 +505,10 @@ describe('aws-fake: Athena', () => {
   });
 
   it('rejects unknown operations and surfaces failNext / setDown', async () => {
-    expect((await rejection(client.send(new ListSessionsCommand({ WorkGroup: 'primary' })))).name).toBe('UnknownOperationException');
+    const unknown = await rejection(
+      client.send(new StartSessionCommand({ WorkGroup: 'primary', EngineConfiguration: { MaxConcurrentDpus: 4 } })),
+    );
+    expect(unknown.name).toBe('UnknownOperationException');
     fake.setSession('us-east-1', athenaSession({ SessionId: sid }));
     fake.failNext(1, 503, 'athena');
     const e = await rejection(client.send(new GetSessionCommand({ SessionId: sid })));
@@ -486,6 +525,7 @@ describe('aws-fake: Athena', () => {
     expect(awsEnvFor(fake, 'eu-west-1')).toEqual({
       AWS_ENDPOINT_URL_CLOUDTRAIL: fake.url,
       AWS_ENDPOINT_URL_ATHENA: fake.url,
+      AWS_ENDPOINT_URL_STS: fake.url,
       AWS_REGION: 'eu-west-1',
       AWS_ACCESS_KEY_ID: 'AKIDFAKE',
       AWS_SECRET_ACCESS_KEY: 'fake',

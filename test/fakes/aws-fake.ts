@@ -1,49 +1,116 @@
 /**
- * A local, faithful fake of AWS CloudTrail `LookupEvents` and the Athena session/calculation
- * read APIs, speaking the awsJson1_1 wire protocol so the REAL AWS SDK v3 clients (and the
- * AWS CLI) can be pointed at it through configuration only:
+ * A local, faithful fake of the AWS a real account gives the bot: CloudTrail `LookupEvents`
+ * and the Athena Spark API (awsJson1_1), and STS (awsQuery), so the REAL AWS SDK v3 clients
+ * (and the AWS CLI) can be pointed at it through configuration only:
  *
- *   AWS_ENDPOINT_URL_CLOUDTRAIL=<fake.url> AWS_ENDPOINT_URL_ATHENA=<fake.url> AWS_REGION=us-east-1
- *   AWS_ACCESS_KEY_ID=AKIDFAKE AWS_SECRET_ACCESS_KEY=fake
+ *   AWS_ENDPOINT_URL_CLOUDTRAIL=<fake.url> AWS_ENDPOINT_URL_ATHENA=<fake.url> AWS_ENDPOINT_URL_STS=<fake.url>
+ *   AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=AKIDFAKE AWS_SECRET_ACCESS_KEY=fake      (see awsEnvFor)
  *
- * One node:http server serves both services and dispatches on `X-Amz-Target`. Region and
- * account come from the SigV4 `Authorization` credential scope (signatures are not verified;
- * the "account" is the access key id). See `startAwsFake` for the state/fault API.
+ * One node:http server dispatches on `X-Amz-Target` (awsJson) or the form body's `Action`
+ * (awsQuery). The region comes from the SigV4 credential scope; the caller from its access key
+ * id (signatures are not verified): `AKIDFAKE` is `arn:aws:sts::123456789012:assumed-role/athena-session-bot/bot`,
+ * other keys are configured with `identities`/`addIdentity` or issued by AssumeRole; unknown
+ * keys act as AKIDFAKE's principal unless `strictCredentials`. CloudTrail events and Athena
+ * state are kept per (account, region).
+ *
+ * Like the real account, every Athena call the fake serves, answered or refused, is appended
+ * to the caller's CloudTrail `callLogDelayMs` later on the fake's clock: the caller's identity,
+ * its `User-Agent` verbatim, lowerCamel `requestParameters`, `errorCode`/`errorMessage` when
+ * refused. Throttled answers and injected 5xx faults are not logged (the call never reached
+ * Athena). Successful and refused AssumeRole calls are logged as `sts.amazonaws.com` records.
+ *
+ * Options (`startAwsFake`): `now` (the fake's clock, default Date.now), `ratePerSecond`
+ * (LookupEvents per account-region, default 2), `athenaRatePerSecond` (default Infinity),
+ * `notFoundAs`, `delayMs`, `logCallsToCloudTrail` (default true), `callLogDelayMs` (default
+ * 5 min), `identities`, `strictCredentials`, `credentialLifetimeMs`, `stopDelayMs` (default 2 s),
+ * `terminateDelayMs` (default 10 s). Credential expiry runs on the fake's clock, but the SDK's
+ * credential providers decide when to refresh by the real clock: a test of that refresh keeps
+ * the fake on real time.
+ *
+ * Methods: CloudTrail `addEvents`/`addEvent`/`addRawEvent`/`eventCount`/`callRecords`; Athena
+ * `setSession`/`setCalculation`/`getSession`/`getCalculation`/`updateSession`/
+ * `updateCalculation`/`deleteSession`/`deleteCalculation`/`addWorkGroup`/`setDashboard`
+ * (each with an optional `{ account }`); principals `addIdentity`/`addRole`; faults
+ * `denyAthena`/`throttleRatio`/`failNext`/`setDown`/`setDelayMs`/`setRatePerSecond`/
+ * `setAthenaRatePerSecond`; observations `requests`/`athenaCalls`/`stsCalls`/`lookupCount`/
+ * `maxRequestsInAnyWindow`; `reset`, `close`.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { Socket } from 'node:net';
-import { randomBytes, randomUUID } from 'node:crypto';
+import type { AddressInfo, Socket } from 'node:net';
+import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { ACCOUNT_ID, toLookupEvent, type CloudTrailRecord } from '../support/cloudtrail-records.js';
+import { ACCOUNT_ID, record, type CloudTrailRecord } from '../support/cloudtrail-records.js';
+import {
+  ATHENA_OPERATIONS,
+  createAthena,
+  type AthenaCalculation,
+  type AthenaCalculationPatch,
+  type AthenaSession,
+  type AthenaSessionPatch,
+  type AthenaWorkGroup,
+  type DashboardMode,
+  type NotFoundType,
+} from './aws/athena.js';
+import { createCloudTrail, type LookupResource } from './aws/cloudtrail.js';
+import { createPrincipals, DEFAULT_ACCESS_KEY_ID, type CredentialProblem, type IdentityInput, type Principal } from './aws/principals.js';
+import { createSts, stsErrorXml, type AssumedRole, type RoleOptions } from './aws/sts.js';
+import { ApiError, createWindowLimiter, isObj, mulberry32 } from './aws/wire.js';
+
+export {
+  athenaCalculation,
+  athenaSession,
+  athenaSessionArn,
+  type AthenaCalculation,
+  type AthenaCalculationPatch,
+  type AthenaSession,
+  type AthenaSessionPatch,
+  type AthenaWorkGroup,
+  type CalculationState,
+  type DashboardMode,
+  type EngineVersionObject,
+  type NotFoundType,
+  type SessionState,
+} from './aws/athena.js';
+export { DEFAULT_ACCESS_KEY_ID, DEFAULT_PRINCIPAL_ARN, type IdentityInput } from './aws/principals.js';
+export type { RoleOptions } from './aws/sts.js';
+export type { LookupResource } from './aws/cloudtrail.js';
+export { mulberry32 } from './aws/wire.js';
 
 // ---------------------------------------------------------------------------------------------
 // Public types
 
-export type AwsService = 'cloudtrail' | 'athena';
+export type AwsService = 'cloudtrail' | 'athena' | 'sts';
 
 export interface RecordedRequest {
   service: AwsService;
-  /** The `X-Amz-Target` header as sent (e.g. `CloudTrail_20131101.LookupEvents`). */
+  /** The `X-Amz-Target` header as sent (e.g. `CloudTrail_20131101.LookupEvents`); '' for STS. */
   target: string;
+  /** The operation (`LookupEvents`, `GetSession`, `AssumeRole`…), '' when unreadable. */
+  operation: string;
   region: string;
+  /** The caller's account (resolved from its access key); '' when unauthenticated. */
   account: string;
+  accessKeyId: string;
+  /** The caller as resolved from its credentials; absent when they were refused. */
+  principal?: { account: string; arn: string; type: Principal['type'] };
+  /** The `User-Agent` header verbatim ('' when absent). */
+  userAgent: string;
+  /** The `x-amzn-RequestId` answered (also the CloudTrail record's `requestID`). */
+  requestId: string;
   /** Real time (ms since epoch, monotonic within a run) the request arrived. */
   at: number;
   /** HTTP status sent; 0 while the response is pending. */
   status: number;
   errorType?: string;
+  /** The JSON body (awsJson) or the form fields (awsQuery). */
   body: any;
-}
-
-export interface LookupResource {
-  ResourceType?: string;
-  ResourceName?: string;
 }
 
 export interface AddEventsOptions {
   /** Region to store the events in; default: each record's `awsRegion`. */
   region?: string;
+  /** Account whose trail gets them; default: each record's `recipientAccountId`, else 123456789012. */
+  account?: string;
   /** Absolute visibility time on the fake's clock (ms). Default: now() + delayMs. */
   visibleAt?: number;
   /** Delivery delay relative to the fake's clock now (ms). Ignored when visibleAt is given. */
@@ -52,111 +119,34 @@ export interface AddEventsOptions {
   resources?: LookupResource[] | ((r: CloudTrailRecord) => LookupResource[]);
 }
 
-export type SessionState =
-  | 'CREATING'
-  | 'CREATED'
-  | 'IDLE'
-  | 'BUSY'
-  | 'TERMINATING'
-  | 'TERMINATED'
-  | 'DEGRADED'
-  | 'FAILED';
-
-export type CalculationState =
-  | 'CREATING'
-  | 'CREATED'
-  | 'QUEUED'
-  | 'RUNNING'
-  | 'CANCELING'
-  | 'CANCELED'
-  | 'COMPLETED'
-  | 'FAILED';
-
-/** Athena `GetSession` output, with every timestamp as epoch MILLISECONDS. */
-export interface AthenaSession {
-  SessionId: string;
-  Description?: string;
-  WorkGroup: string;
-  /**
-   * The SDK model (and the real API) types GetSession's `EngineVersion` as a plain STRING
-   * (e.g. "PySpark engine version 3"). The object form is accepted for convenience and is
-   * sent as `EffectiveEngineVersion ?? SelectedEngineVersion`.
-   */
-  EngineVersion: string | EngineVersionObject;
-  EngineConfiguration: {
-    CoordinatorDpuSize: number;
-    MaxConcurrentDpus: number;
-    DefaultExecutorDpuSize: number;
-    AdditionalConfigs?: Record<string, string>;
-    SparkProperties?: Record<string, string>;
-  };
-  NotebookVersion?: string;
-  SessionConfiguration: {
-    IdleTimeoutSeconds: number;
-    ExecutionRole?: string;
-    WorkingDirectory?: string;
-    SessionIdleTimeoutInMinutes?: number;
-  };
-  Status: {
-    StartDateTime: number;
-    LastModifiedDateTime?: number;
-    EndDateTime?: number;
-    IdleSinceDateTime?: number;
-    State: SessionState;
-    StateChangeReason?: string;
-  };
-  Statistics: { DpuExecutionInMillis: number };
-}
-
-/** Athena `GetCalculationExecution` output, with every timestamp as epoch MILLISECONDS. */
-export interface AthenaCalculation {
-  CalculationExecutionId: string;
-  SessionId: string;
-  Description?: string;
-  WorkingDirectory?: string;
-  Status: {
-    SubmissionDateTime: number;
-    CompletionDateTime?: number;
-    State: CalculationState;
-    StateChangeReason?: string;
-  };
-  Statistics: { DpuExecutionInMillis: number; Progress?: string };
-  Result?: { StdOutS3Uri?: string; StdErrorS3Uri?: string; ResultS3Uri?: string; ResultType?: string };
-}
-
-export interface AthenaSessionPatch
-  extends Partial<Omit<AthenaSession, 'SessionId' | 'EngineVersion' | 'EngineConfiguration' | 'SessionConfiguration' | 'Status' | 'Statistics'>> {
-  EngineVersion?: AthenaSession['EngineVersion'];
-  EngineConfiguration?: Partial<AthenaSession['EngineConfiguration']>;
-  SessionConfiguration?: Partial<AthenaSession['SessionConfiguration']>;
-  Status?: Partial<AthenaSession['Status']>;
-  Statistics?: Partial<AthenaSession['Statistics']>;
-}
-
-export interface AthenaCalculationPatch
-  extends Partial<Omit<AthenaCalculation, 'CalculationExecutionId' | 'Status' | 'Statistics' | 'Result'>> {
-  Status?: Partial<AthenaCalculation['Status']>;
-  Statistics?: Partial<AthenaCalculation['Statistics']>;
-  Result?: AthenaCalculation['Result'];
-}
-
-export interface EngineVersionObject {
-  SelectedEngineVersion?: string;
-  EffectiveEngineVersion?: string;
-}
-
-export type NotFoundType = 'ResourceNotFoundException' | 'InvalidRequestException';
-
 export interface AwsFakeOptions {
-  /** The fake's clock (ms) for visibility, retention and the EndTime default. Default Date.now. */
+  /** The fake's clock (ms) for visibility, retention, the EndTime default, credential expiry and Athena state changes. Default Date.now. */
   now?: () => number;
   /** LookupEvents requests per second per (account, region). Default 2; Infinity disables. */
   ratePerSecond?: number;
+  /** Athena requests per second per (account, region) before ThrottlingException. Default Infinity. */
+  athenaRatePerSecond?: number;
   /** Error type for unknown Athena ids. Default ResourceNotFoundException. */
   notFoundAs?: NotFoundType;
   /** Delay every response by this many real ms. Default 0. */
   delayMs?: number;
+  /** Append every Athena call served (and AssumeRole) to the caller's CloudTrail. Default true. */
+  logCallsToCloudTrail?: boolean;
+  /** How long after a call its record becomes visible to LookupEvents (fake clock). Default 5 min. */
+  callLogDelayMs?: number;
+  /** Access key id → principal, added to (or replacing) the default `AKIDFAKE`. */
+  identities?: Record<string, IdentityInput>;
+  /** Refuse unknown access keys (UnrecognizedClientException / InvalidClientTokenId). Default false. */
+  strictCredentials?: boolean;
+  /** Lifetime of credentials AssumeRole issues (fake clock); default the requested DurationSeconds. */
+  credentialLifetimeMs?: number;
+  /** CANCELING → CANCELED this long after StopCalculationExecution (fake clock). Default 2 s. */
+  stopDelayMs?: number;
+  /** TERMINATING → TERMINATED this long after TerminateSession (fake clock). Default 10 s. */
+  terminateDelayMs?: number;
 }
+
+type AccountOption = { account?: string };
 
 export interface AwsFake {
   /** `http://127.0.0.1:<port>` */
@@ -169,40 +159,55 @@ export interface AwsFake {
   addEvents(records: CloudTrailRecord[], opts?: AddEventsOptions): void;
   addEvent(record: CloudTrailRecord, opts?: AddEventsOptions): void;
   /** Serve `item` verbatim as a LookupEvents item (may be malformed). */
-  addRawEvent(region: string, item: Record<string, unknown>, visibleAt?: number): void;
-  /** Number of stored events (visible or not) in a region, or in all regions. */
-  eventCount(region?: string): number;
+  addRawEvent(region: string, item: Record<string, unknown>, visibleAt?: number, account?: string): void;
+  /** Number of stored events (visible or not), optionally of one region and/or account. */
+  eventCount(region?: string, account?: string): number;
+  /** The CloudTrail records the fake wrote for calls it served, oldest first, with when they become visible. */
+  callRecords(filter?: { account?: string; region?: string; eventName?: string }): Array<CloudTrailRecord & { visibleAt: number }>;
 
-  // Athena state
-  setSession(region: string, session: AthenaSession): void;
-  setCalculation(region: string, calc: AthenaCalculation): void;
-  getSession(region: string, id: string): AthenaSession | undefined;
-  getCalculation(region: string, id: string): AthenaCalculation | undefined;
-  updateSession(region: string, id: string, patch: AthenaSessionPatch): AthenaSession;
-  updateCalculation(region: string, id: string, patch: AthenaCalculationPatch): AthenaCalculation;
-  deleteSession(region: string, id: string): boolean;
-  deleteCalculation(region: string, id: string): boolean;
+  // Athena state (default account 123456789012)
+  setSession(region: string, session: AthenaSession, opts?: AccountOption): void;
+  setCalculation(region: string, calc: AthenaCalculation, opts?: AccountOption): void;
+  getSession(region: string, id: string, opts?: AccountOption): AthenaSession | undefined;
+  getCalculation(region: string, id: string, opts?: AccountOption): AthenaCalculation | undefined;
+  updateSession(region: string, id: string, patch: AthenaSessionPatch, opts?: AccountOption): AthenaSession;
+  updateCalculation(region: string, id: string, patch: AthenaCalculationPatch, opts?: AccountOption): AthenaCalculation;
+  deleteSession(region: string, id: string, opts?: AccountOption): boolean;
+  deleteCalculation(region: string, id: string, opts?: AccountOption): boolean;
+  /** A work group for ListWorkGroups (besides `primary` and those its sessions name). */
+  addWorkGroup(region: string, workGroup: AthenaWorkGroup, opts?: AccountOption): void;
+  /** GetResourceDashboard for this session: 'available' (default), 'not-found' or 'denied'. */
+  setDashboard(region: string, sessionId: string, mode: DashboardMode, opts?: AccountOption): void;
+
+  // Principals
+  addIdentity(accessKeyId: string, identity: IdentityInput): void;
+  addRole(roleArn: string, opts?: RoleOptions): void;
 
   // Faults
-  /** true: deny every Athena operation; `{operations}`: only those (e.g. ['GetSession']); false: allow. */
-  denyAthena(deny: boolean | { operations?: string[] }): void;
+  /** true: deny every Athena operation; `{operations}`: only those (e.g. ['GetSession']); false: allow. Per account with `{ account }`. */
+  denyAthena(deny: boolean | { operations?: string[] }, opts?: AccountOption): void;
   /** Additionally throttle a seeded-random fraction p (0..1) of LookupEvents requests. */
   throttleRatio(p: number, seed?: number): void;
-  /** The next n requests (of `service`, or any) get HTTP `status` `{"__type":"InternalFailure"}`. */
+  /** The next n requests (of `service`, or any) get HTTP `status` InternalFailure. */
   failNext(n: number, status?: 500 | 503, service?: AwsService): void;
   /** While down, every incoming connection/request socket is destroyed at once. */
   setDown(down: boolean): void;
   /** Delay every response by ms real milliseconds. */
   setDelayMs(ms: number): void;
   setRatePerSecond(n: number): void;
+  setAthenaRatePerSecond(n: number): void;
 
   // Observations
+  /** Athena requests received (incl. throttled / refused), optionally of one operation and region. */
+  athenaCalls(operation?: string, region?: string): RecordedRequest[];
+  /** STS requests received, optionally of one action. */
+  stsCalls(action?: string): RecordedRequest[];
   /** Max number of LookupEvents requests (ALL received, incl. throttled) in any window of windowMs. */
   maxRequestsInAnyWindow(region?: string, windowMs?: number): number;
   /** LookupEvents requests received (incl. throttled / failed). */
   lookupCount(region?: string): number;
 
-  /** Clear events, Athena state, requests, tokens, rate-limit history and faults. */
+  /** Clear events, Athena state, principals added, requests, tokens, rate-limit history and faults. */
   reset(): void;
   close(): Promise<void>;
 }
@@ -214,9 +219,11 @@ export interface AwsFake {
 export function awsEnvFor(
   fake: Pick<AwsFake, 'url'>,
   region = 'us-east-1',
+  accessKeyId = DEFAULT_ACCESS_KEY_ID,
 ): {
   AWS_ENDPOINT_URL_CLOUDTRAIL: string;
   AWS_ENDPOINT_URL_ATHENA: string;
+  AWS_ENDPOINT_URL_STS: string;
   AWS_REGION: string;
   AWS_ACCESS_KEY_ID: string;
   AWS_SECRET_ACCESS_KEY: string;
@@ -224,8 +231,9 @@ export function awsEnvFor(
   return {
     AWS_ENDPOINT_URL_CLOUDTRAIL: fake.url,
     AWS_ENDPOINT_URL_ATHENA: fake.url,
+    AWS_ENDPOINT_URL_STS: fake.url,
     AWS_REGION: region,
-    AWS_ACCESS_KEY_ID: 'AKIDFAKE',
+    AWS_ACCESS_KEY_ID: accessKeyId,
     AWS_SECRET_ACCESS_KEY: 'fake',
   };
 }
@@ -234,439 +242,178 @@ export function awsEnvFor(
 export function sdkConfigFor(
   fake: Pick<AwsFake, 'url'>,
   region = 'us-east-1',
-  accessKeyId = 'AKIDFAKE',
+  accessKeyId = DEFAULT_ACCESS_KEY_ID,
 ): { region: string; endpoint: string; credentials: { accessKeyId: string; secretAccessKey: string }; maxAttempts: number } {
   return { region, endpoint: fake.url, credentials: { accessKeyId, secretAccessKey: 'fake' }, maxAttempts: 1 };
-}
-
-/** A complete AthenaSession with sensible defaults (times in ms). */
-export function athenaSession(o: { SessionId: string } & AthenaSessionPatch): AthenaSession {
-  const base: AthenaSession = {
-    SessionId: o.SessionId,
-    WorkGroup: 'notebook-workgroup',
-    EngineVersion: 'PySpark engine version 3',
-    EngineConfiguration: { CoordinatorDpuSize: 1, MaxConcurrentDpus: 20, DefaultExecutorDpuSize: 1 },
-    NotebookVersion: 'Athena notebook version 1',
-    SessionConfiguration: { IdleTimeoutSeconds: 1200 },
-    Status: { StartDateTime: Date.now(), State: 'IDLE' },
-    Statistics: { DpuExecutionInMillis: 0 },
-  };
-  return mergeSession(base, o);
-}
-
-/** A complete AthenaCalculation with sensible defaults (times in ms). */
-export function athenaCalculation(
-  o: { CalculationExecutionId: string; SessionId: string } & AthenaCalculationPatch,
-): AthenaCalculation {
-  const base: AthenaCalculation = {
-    CalculationExecutionId: o.CalculationExecutionId,
-    SessionId: o.SessionId,
-    Status: { SubmissionDateTime: Date.now(), State: 'COMPLETED' },
-    Statistics: { DpuExecutionInMillis: 0 },
-  };
-  return mergeCalculation(base, o);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Internals
 
-const DAY_MS = 86_400_000;
-const RETENTION_MS = 90 * DAY_MS;
-const MAX_TOKENS = 10_000;
-const LOOKUP_KEYS = new Set([
-  'EventId',
-  'EventName',
-  'ReadOnly',
-  'Username',
-  'ResourceType',
-  'ResourceName',
-  'EventSource',
-  'AccessKeyId',
-]);
 const CLOUDTRAIL_PREFIXES = ['CloudTrail_20131101.', 'com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.'];
 const ATHENA_PREFIX = 'AmazonAthena.';
 
-interface StoredEvent {
-  item: Record<string, unknown>;
-  timeMs: number;
-  visibleAt: number;
-  seq: number;
-}
-
-interface RegionEvents {
-  list: StoredEvent[];
-  sorted: boolean;
-}
-
-interface PageState {
-  key: string;
-  scope: string;
-  items: StoredEvent[];
-  offset: number;
-}
-
-class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly type: string,
-    message: string | undefined,
-    readonly extra: Record<string, unknown> = {},
-  ) {
-    super(message ?? type);
-  }
-}
-
 const realNow = (): number => performance.timeOrigin + performance.now();
 
-/** A tiny seeded PRNG (mulberry32): the same seed gives the same sequence. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function clone<T>(v: T): T {
-  return structuredClone(v);
-}
-
-function mergeSession(base: AthenaSession, p: AthenaSessionPatch): AthenaSession {
-  const { EngineVersion, EngineConfiguration, SessionConfiguration, Status, Statistics, ...rest } = p;
-  return clone({
-    ...base,
-    ...rest,
-    SessionId: base.SessionId,
-    EngineVersion: EngineVersion ?? base.EngineVersion,
-    EngineConfiguration: { ...base.EngineConfiguration, ...EngineConfiguration },
-    SessionConfiguration: { ...base.SessionConfiguration, ...SessionConfiguration },
-    Status: { ...base.Status, ...Status },
-    Statistics: { ...base.Statistics, ...Statistics },
-  });
-}
-
-function mergeCalculation(base: AthenaCalculation, p: AthenaCalculationPatch): AthenaCalculation {
-  const { Status, Statistics, Result, ...rest } = p;
-  const out: AthenaCalculation = {
-    ...base,
-    ...rest,
-    CalculationExecutionId: base.CalculationExecutionId,
-    Status: { ...base.Status, ...Status },
-    Statistics: { ...base.Statistics, ...Statistics },
-  };
-  if (Result !== undefined || base.Result !== undefined) out.Result = { ...base.Result, ...Result };
-  return clone(out);
-}
-
-/** ms → awsJson1_1 timestamp (epoch seconds, fractional). */
-const secs = (ms: number | undefined): number | undefined => (ms === undefined ? undefined : ms / 1000);
-
-function sessionStatusWire(s: AthenaSession['Status']): Record<string, unknown> {
-  return {
-    StartDateTime: secs(s.StartDateTime),
-    LastModifiedDateTime: secs(s.LastModifiedDateTime),
-    EndDateTime: secs(s.EndDateTime),
-    IdleSinceDateTime: secs(s.IdleSinceDateTime),
-    State: s.State,
-    StateChangeReason: s.StateChangeReason,
-  };
-}
-
-function calcStatusWire(s: AthenaCalculation['Status']): Record<string, unknown> {
-  return {
-    SubmissionDateTime: secs(s.SubmissionDateTime),
-    CompletionDateTime: secs(s.CompletionDateTime),
-    State: s.State,
-    StateChangeReason: s.StateChangeReason,
-  };
-}
-
-function parseAuth(header: string | undefined): { account: string; region: string; service: string } {
+function parseAuth(header: string | undefined): { accessKeyId: string; region: string; service: string } {
   if (!header) throw new ApiError(400, 'MissingAuthenticationTokenException', 'Missing Authentication Token');
   const m = /Credential=([^/,\s]+)\/(\d{8})\/([^/,\s]+)\/([^/,\s]+)\/aws4_request/.exec(header);
   if (!header.startsWith('AWS4-HMAC-SHA256') || !m) {
-    throw new ApiError(
-      400,
-      'IncompleteSignatureException',
-      `Authorization header requires 'Credential' parameter. Authorization=${header}`,
-    );
+    throw new ApiError(400, 'IncompleteSignatureException', `Authorization header requires 'Credential' parameter. Authorization=${header}`);
   }
-  return { account: m[1]!, region: m[3]!, service: m[4]! };
+  return { accessKeyId: m[1]!, region: m[3]!, service: m[4]! };
 }
 
-function serviceOf(target: string, scopeService: string | undefined): AwsService {
+function serviceOf(target: string, contentType: string, scopeService: string | undefined): AwsService {
   if (target.startsWith(ATHENA_PREFIX)) return 'athena';
   if (CLOUDTRAIL_PREFIXES.some((p) => target.startsWith(p))) return 'cloudtrail';
+  if (target === '' && (scopeService === 'sts' || contentType.startsWith('application/x-www-form-urlencoded'))) return 'sts';
   return scopeService === 'athena' ? 'athena' : 'cloudtrail';
 }
 
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+/** CloudTrail's `requestParameters`: the API's PascalCase members as lowerCamel, null when none. */
+function lowerCamel(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(lowerCamel);
+  if (!isObj(v)) return v;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) out[k.charAt(0).toLowerCase() + k.slice(1)] = lowerCamel(x);
+  return out;
+}
+
+/** How each protocol refuses credentials (awsJson services vs STS's awsQuery). */
+function credentialError(problem: CredentialProblem, service: AwsService): ApiError {
+  if (problem === 'expired') return new ApiError(400, 'ExpiredTokenException', 'The security token included in the request is expired');
+  return service === 'sts'
+    ? new ApiError(403, 'InvalidClientTokenId', 'The security token included in the request is invalid.')
+    : new ApiError(400, 'UnrecognizedClientException', 'The security token included in the request is invalid.');
+}
+
+/** CloudTrail's rendering of an STS credential expiry ("Nov 24, 2026, 1:00:00 PM"). */
+function trailDate(ms: number): string {
+  return new Date(ms).toLocaleString('en-US', {
+    timeZone: 'UTC',
+    month: 'short',
+    day: 'numeric',
+    year: 'numeric',
+    hour: 'numeric',
+    minute: '2-digit',
+    second: '2-digit',
+    hour12: true,
+  });
+}
 
 // ---------------------------------------------------------------------------------------------
 
 export async function startAwsFake(opts: AwsFakeOptions = {}): Promise<AwsFake> {
   const now = opts.now ?? Date.now;
-  const notFoundAs: NotFoundType = opts.notFoundAs ?? 'ResourceNotFoundException';
+  const logCalls = opts.logCallsToCloudTrail ?? true;
+  const callLogDelayMs = opts.callLogDelayMs ?? 5 * 60_000;
   let ratePerSecond = opts.ratePerSecond ?? 2;
+  let athenaRatePerSecond = opts.athenaRatePerSecond ?? Infinity;
   let delayMs = opts.delayMs ?? 0;
 
   const requests: RecordedRequest[] = [];
-  const events = new Map<string, RegionEvents>();
-  const sessions = new Map<string, Map<string, AthenaSession>>();
-  const calcs = new Map<string, Map<string, AthenaCalculation>>();
-  const tokens = new Map<string, PageState>();
-  const admitted = new Map<string, number[]>();
-  let seq = 0;
-  let deny: { all: boolean; ops: Set<string> } | null = null;
+  const cloudtrail = createCloudTrail({ now });
+  const athena = createAthena({
+    now,
+    notFoundAs: opts.notFoundAs ?? 'ResourceNotFoundException',
+    stopDelayMs: opts.stopDelayMs ?? 2_000,
+    terminateDelayMs: opts.terminateDelayMs ?? 10_000,
+  });
+  const principals = createPrincipals({ now, identities: opts.identities, strict: opts.strictCredentials ?? false });
+  const sts = createSts({ now, principals, credentialLifetimeMs: () => opts.credentialLifetimeMs });
   let throttleP = 0;
   let rng = mulberry32(1);
+  const lookupLimiter = createWindowLimiter(() => ratePerSecond);
+  const athenaLimiter = createWindowLimiter(() => athenaRatePerSecond);
   let failures: Array<{ status: number; service?: AwsService }> = [];
   let down = false;
+  const written: Array<CloudTrailRecord & { visibleAt: number }> = [];
 
-  // -- CloudTrail storage ---------------------------------------------------------------------
-  function regionEvents(region: string): RegionEvents {
-    let r = events.get(region);
-    if (!r) events.set(region, (r = { list: [], sorted: true }));
-    return r;
+  // -- The trail of the calls the fake serves ---------------------------------------------------
+  interface CallContext {
+    principal: Principal;
+    region: string;
+    req: http.IncomingMessage;
+    requestId: string;
   }
 
-  function store(region: string, item: Record<string, unknown>, timeMs: number, visibleAt: number): void {
-    const r = regionEvents(region);
-    r.list.push({ item, timeMs, visibleAt, seq: seq++ });
-    r.sorted = false;
+  function writeRecord(account: string, region: string, rec: CloudTrailRecord): void {
+    const visibleAt = now() + callLogDelayMs;
+    cloudtrail.storeRecord(account, region, rec, visibleAt);
+    written.push({ ...rec, visibleAt });
   }
 
-  function sortedEvents(region: string): StoredEvent[] {
-    const r = events.get(region);
-    if (!r) return [];
-    if (!r.sorted) {
-      // Newest first; ties: later-added first (stable and deterministic).
-      r.list.sort((a, b) => b.timeMs - a.timeMs || b.seq - a.seq);
-      r.sorted = true;
-    }
-    return r.list;
+  function callRecord(
+    ctx: CallContext,
+    eventName: string,
+    o: { eventSource?: string; params: unknown; response: unknown; error?: ApiError; readOnly: boolean },
+  ): CloudTrailRecord {
+    const remote = ctx.req.socket.remoteAddress ?? '127.0.0.1';
+    const params = o.params;
+    return record({
+      eventName,
+      eventTime: now(),
+      eventSource: o.eventSource ?? 'athena.amazonaws.com',
+      actor: ctx.principal.actor,
+      region: ctx.region,
+      accessKeyId: ctx.principal.accessKeyId,
+      requestParameters: isObj(params) && Object.keys(params).length > 0 ? (params as Record<string, unknown>) : null,
+      responseElements: (o.response as Record<string, unknown> | null) ?? null,
+      ...(o.error ? { errorCode: o.error.type, errorMessage: o.error.message } : {}),
+      readOnly: o.readOnly,
+      sourceIPAddress: remote.replace(/^::ffff:/, ''),
+      userAgent: String(ctx.req.headers['user-agent'] ?? ''),
+      requestId: ctx.requestId,
+      host: String(ctx.req.headers.host ?? ''),
+      eventId: randomUUID(),
+    });
   }
 
-  function addEvents(records: CloudTrailRecord[], o: AddEventsOptions = {}): void {
-    const visibleAt = o.visibleAt ?? now() + (o.delayMs ?? 0);
-    for (const rec of records) {
-      const item = toLookupEvent(rec);
-      if (o.resources) item.Resources = typeof o.resources === 'function' ? o.resources(rec) : clone(o.resources);
-      store(o.region ?? rec.awsRegion, item, Date.parse(rec.eventTime), visibleAt);
-    }
+  function logAthenaCall(ctx: CallContext, op: string, body: Record<string, unknown>, outcome: { response: unknown } | { error: ApiError }): void {
+    if (!logCalls) return;
+    const rec = callRecord(ctx, op, {
+      params: lowerCamel(body),
+      response: 'response' in outcome ? outcome.response : null,
+      ...('error' in outcome ? { error: outcome.error } : {}),
+      readOnly: /^(Get|List)/.test(op),
+    });
+    writeRecord(ctx.principal.account, ctx.region, rec);
   }
 
-  function addRawEvent(region: string, item: Record<string, unknown>, visibleAt?: number): void {
-    const t = item.EventTime;
-    let timeMs = typeof t === 'number' ? t * 1000 : typeof t === 'string' ? Date.parse(t) : NaN;
-    if (!Number.isFinite(timeMs)) timeMs = now();
-    store(region, item, timeMs, visibleAt ?? now());
-  }
-
-  // -- Rate limiting --------------------------------------------------------------------------
-  function overLimit(scope: string, at: number): boolean {
-    const list = admitted.get(scope) ?? [];
-    while (list.length > 0 && list[0]! <= at - 1000) list.shift();
-    admitted.set(scope, list);
-    if (list.length >= ratePerSecond) return true;
-    if (throttleP > 0 && rng() < throttleP) return true;
-    if (Number.isFinite(ratePerSecond)) list.push(at);
-    return false;
-  }
-
-  // -- LookupEvents ---------------------------------------------------------------------------
-  function lookupEvents(body: Record<string, unknown>, region: string, account: string): unknown {
-    const attrs = body.LookupAttributes;
-    const { StartTime, EndTime, MaxResults, NextToken, EventCategory } = body;
-
-    let attr: { key: string; value: string } | undefined;
-    if (attrs !== undefined && attrs !== null) {
-      if (!Array.isArray(attrs)) throw new ApiError(400, 'SerializationException', 'LookupAttributes must be a list');
-      if (attrs.length > 1) {
-        throw new ApiError(400, 'InvalidLookupAttributesException', 'You cannot specify more than one lookup attribute.');
-      }
-      const a: unknown = attrs[0];
-      if (a !== undefined) {
-        if (!isObj(a) || typeof a.AttributeKey !== 'string' || typeof a.AttributeValue !== 'string') {
-          throw new ApiError(400, 'InvalidLookupAttributesException', 'AttributeKey and AttributeValue are required.');
-        }
-        if (!LOOKUP_KEYS.has(a.AttributeKey)) {
-          throw new ApiError(400, 'InvalidLookupAttributesException', `Invalid attribute key: ${a.AttributeKey}`);
-        }
-        if (a.AttributeValue.length < 1 || a.AttributeValue.length > 2000) {
-          throw new ApiError(400, 'InvalidLookupAttributesException', 'AttributeValue must be 1 to 2000 characters.');
-        }
-        if (a.AttributeKey === 'ReadOnly' && a.AttributeValue !== 'true' && a.AttributeValue !== 'false') {
-          throw new ApiError(400, 'InvalidLookupAttributesException', 'ReadOnly must be "true" or "false".');
-        }
-        attr = { key: a.AttributeKey, value: a.AttributeValue };
-      }
+  function logAssumeRole(ctx: CallContext, body: Record<string, string>, outcome: { assumed: AssumedRole } | { error: ApiError }): void {
+    if (!logCalls) return;
+    if ('error' in outcome) {
+      const params = { roleArn: body.RoleArn, roleSessionName: body.RoleSessionName, ...(body.ExternalId ? { externalId: body.ExternalId } : {}) };
+      const rec = callRecord(ctx, 'AssumeRole', { eventSource: 'sts.amazonaws.com', params, response: null, error: outcome.error, readOnly: true });
+      writeRecord(ctx.principal.account, ctx.region, rec);
+      return;
     }
-    for (const [name, v] of [
-      ['StartTime', StartTime],
-      ['EndTime', EndTime],
-    ] as const) {
-      if (v !== undefined && v !== null && (typeof v !== 'number' || !Number.isFinite(v))) {
-        throw new ApiError(400, 'SerializationException', `${name} must be a timestamp (epoch seconds number)`);
-      }
-    }
-    let maxResults = 50;
-    if (MaxResults !== undefined && MaxResults !== null) {
-      if (typeof MaxResults !== 'number' || !Number.isInteger(MaxResults) || MaxResults < 1 || MaxResults > 50) {
-        throw new ApiError(400, 'InvalidMaxResultsException', 'MaxResults must be between 1 and 50.');
-      }
-      maxResults = MaxResults;
-    }
-    if (EventCategory !== undefined && EventCategory !== null && EventCategory !== 'insight') {
-      throw new ApiError(400, 'InvalidEventCategoryException', `Invalid EventCategory: ${String(EventCategory)}`);
-    }
-    const clock = now();
-    const startMs = typeof StartTime === 'number' ? StartTime * 1000 : clock - RETENTION_MS;
-    const endMs = typeof EndTime === 'number' ? EndTime * 1000 : clock;
-    if (startMs > endMs) throw new ApiError(400, 'InvalidTimeRangeException', 'Start time must be before end time.');
-
-    const key = JSON.stringify([attrs ?? null, StartTime ?? null, EndTime ?? null, MaxResults ?? null, EventCategory ?? null]);
-    const scope = `${account}|${region}`;
-
-    let page: PageState;
-    if (NextToken !== undefined && NextToken !== null && NextToken !== '') {
-      const p = typeof NextToken === 'string' ? tokens.get(NextToken) : undefined;
-      if (!p || p.key !== key || p.scope !== scope) {
-        throw new ApiError(400, 'InvalidNextTokenException', 'Invalid NextToken.');
-      }
-      page = p;
-    } else {
-      const retainFrom = clock - RETENTION_MS;
-      const items =
-        EventCategory === 'insight'
-          ? []
-          : sortedEvents(region).filter(
-              (e) =>
-                e.visibleAt <= clock &&
-                e.timeMs >= startMs &&
-                e.timeMs <= endMs &&
-                e.timeMs >= retainFrom &&
-                (attr === undefined || matches(e.item, attr)),
-            );
-      page = { key, scope, items, offset: 0 };
-    }
-    const slice = page.items.slice(page.offset, page.offset + maxResults);
-    const out: Record<string, unknown> = { Events: slice.map((e) => e.item) };
-    const nextOffset = page.offset + slice.length;
-    if (nextOffset < page.items.length) {
-      const tok = randomBytes(24).toString('base64');
-      tokens.set(tok, { ...page, offset: nextOffset });
-      if (tokens.size > MAX_TOKENS) {
-        const oldest = tokens.keys().next().value;
-        if (oldest !== undefined) tokens.delete(oldest);
-      }
-      out.NextToken = tok;
-    }
-    return out;
-  }
-
-  function matches(item: Record<string, unknown>, attr: { key: string; value: string }): boolean {
-    if (attr.key === 'ResourceType' || attr.key === 'ResourceName') {
-      const res = item.Resources;
-      return Array.isArray(res) && res.some((r) => isObj(r) && r[attr.key] === attr.value);
-    }
-    const v = item[attr.key];
-    return v === attr.value || (attr.key === 'ReadOnly' && typeof v === 'boolean' && String(v) === attr.value);
-  }
-
-  // -- Athena ---------------------------------------------------------------------------------
-  function notFound(kind: 'Session' | 'Calculation', id: string): ApiError {
-    const msg = kind === 'Session' ? `Session ${id} not found` : `Calculation ${id} not found`;
-    return notFoundAs === 'ResourceNotFoundException'
-      ? new ApiError(400, 'ResourceNotFoundException', msg, { ResourceName: id })
-      : new ApiError(400, 'InvalidRequestException', msg, { AthenaErrorCode: 'INVALID_INPUT' });
-  }
-
-  function requireId(body: Record<string, unknown>, field: string): string {
-    const v = body[field];
-    if (typeof v !== 'string' || v.length === 0) {
-      throw new ApiError(400, 'InvalidRequestException', `${field} is required`, { AthenaErrorCode: 'INVALID_INPUT' });
-    }
-    return v;
-  }
-
-  function athena(op: string, body: Record<string, unknown>, region: string, account: string): unknown {
-    const known = ['GetSession', 'GetSessionStatus', 'GetCalculationExecution', 'GetCalculationExecutionStatus'];
-    if (!known.includes(op)) throw new ApiError(400, 'UnknownOperationException', undefined);
-    if (deny && (deny.all || deny.ops.has(op) || deny.ops.has(`athena:${op}`))) {
-      const sid = typeof body.SessionId === 'string' ? body.SessionId : undefined;
-      const wg = (sid && sessions.get(region)?.get(sid)?.WorkGroup) || 'primary';
-      throw new ApiError(
-        400,
-        'AccessDeniedException',
-        `User: arn:aws:sts::${ACCOUNT_ID}:assumed-role/athena-session-bot/${account} is not authorized to perform: ` +
-          `athena:${op} on resource: arn:aws:athena:${region}:${ACCOUNT_ID}:workgroup/${wg} ` +
-          `because no identity-based policy allows the athena:${op} action`,
-      );
-    }
-    if (op === 'GetSession' || op === 'GetSessionStatus') {
-      const id = requireId(body, 'SessionId');
-      const s = sessions.get(region)?.get(id);
-      if (!s) throw notFound('Session', id);
-      if (op === 'GetSessionStatus') return { SessionId: s.SessionId, Status: sessionStatusWire(s.Status) };
-      return {
-        SessionId: s.SessionId,
-        Description: s.Description,
-        WorkGroup: s.WorkGroup,
-        EngineVersion:
-          typeof s.EngineVersion === 'string'
-            ? s.EngineVersion
-            : (s.EngineVersion.EffectiveEngineVersion ?? s.EngineVersion.SelectedEngineVersion),
-        EngineConfiguration: s.EngineConfiguration,
-        NotebookVersion: s.NotebookVersion,
-        SessionConfiguration: s.SessionConfiguration,
-        Status: sessionStatusWire(s.Status),
-        Statistics: s.Statistics,
-      };
-    }
-    const id = requireId(body, 'CalculationExecutionId');
-    const c = calcs.get(region)?.get(id);
-    if (!c) throw notFound('Calculation', id);
-    if (op === 'GetCalculationExecutionStatus') return { Status: calcStatusWire(c.Status), Statistics: c.Statistics };
-    return {
-      CalculationExecutionId: c.CalculationExecutionId,
-      SessionId: c.SessionId,
-      Description: c.Description,
-      WorkingDirectory: c.WorkingDirectory,
-      Status: calcStatusWire(c.Status),
-      Statistics: c.Statistics,
-      Result: c.Result,
-    };
-  }
-
-  function regionMap<T>(m: Map<string, Map<string, T>>, region: string): Map<string, T> {
-    let r = m.get(region);
-    if (!r) m.set(region, (r = new Map()));
-    return r;
+    const { assumed } = outcome;
+    const rec = callRecord(ctx, 'AssumeRole', {
+      eventSource: 'sts.amazonaws.com',
+      params: assumed.params,
+      response: {
+        credentials: { accessKeyId: assumed.issued.accessKeyId, sessionToken: assumed.issued.sessionToken, expiration: trailDate(assumed.issued.expiresAt!) },
+        assumedRoleUser: { assumedRoleId: assumed.issued.userId, arn: assumed.issued.arn },
+      },
+      readOnly: true,
+    });
+    // The role's account records who assumed its role.
+    rec.recipientAccountId = assumed.account;
+    writeRecord(assumed.account, ctx.region, rec);
   }
 
   // -- HTTP -----------------------------------------------------------------------------------
-  function send(
-    res: http.ServerResponse,
-    rec: RecordedRequest | undefined,
-    status: number,
-    payload: unknown,
-    errorType?: string,
-  ): void {
-    const text = JSON.stringify(payload);
+  function send(res: http.ServerResponse, rec: RecordedRequest, status: number, text: string, contentType: string, errorType?: string): void {
     const headers: Record<string, string | number> = {
-      'Content-Type': 'application/x-amz-json-1.1',
+      'Content-Type': contentType,
       'Content-Length': Buffer.byteLength(text),
-      'x-amzn-RequestId': randomUUID(),
+      'x-amzn-RequestId': rec.requestId,
     };
     if (errorType) headers['x-amzn-ErrorType'] = errorType;
-    if (rec) {
-      rec.status = status;
-      if (errorType) rec.errorType = errorType;
-    }
+    rec.status = status;
+    if (errorType) rec.errorType = errorType;
     const write = (): void => {
       if (res.destroyed) return;
       res.writeHead(status, headers);
@@ -676,67 +423,116 @@ export async function startAwsFake(opts: AwsFakeOptions = {}): Promise<AwsFake> 
     else write();
   }
 
+  function sendError(res: http.ServerResponse, rec: RecordedRequest, e: ApiError): void {
+    if (rec.service === 'sts') {
+      send(res, rec, e.status, stsErrorXml(e, rec.requestId), 'text/xml', e.type);
+      return;
+    }
+    const msgKey = rec.service === 'athena' ? 'Message' : 'message';
+    send(res, rec, e.status, JSON.stringify({ __type: e.type, [msgKey]: e.message, ...e.extra }), 'application/x-amz-json-1.1', e.type);
+  }
+
   function handle(req: http.IncomingMessage, res: http.ServerResponse, raw: string, at: number): void {
     const target = String(req.headers['x-amz-target'] ?? '');
-    let auth: { account: string; region: string; service: string } | undefined;
+    const contentType = String(req.headers['content-type'] ?? '');
+    let auth: { accessKeyId: string; region: string; service: string } | undefined;
     let authError: ApiError | undefined;
     try {
       auth = parseAuth(req.headers.authorization);
     } catch (e) {
       authError = e as ApiError;
     }
-    const service = serviceOf(target, auth?.service);
+    const service = serviceOf(target, contentType, auth?.service);
     let body: any;
     let bodyError: ApiError | undefined;
-    try {
-      body = raw.length === 0 ? {} : JSON.parse(raw);
-      if (!isObj(body)) bodyError = new ApiError(400, 'SerializationException', 'Request body must be a JSON object');
-    } catch {
-      body = raw;
-      bodyError = new ApiError(400, 'SerializationException', 'Request body is not valid JSON');
+    if (service === 'sts') {
+      body = Object.fromEntries(new URLSearchParams(raw));
+    } else {
+      try {
+        body = raw.length === 0 ? {} : JSON.parse(raw);
+        if (!isObj(body)) bodyError = new ApiError(400, 'SerializationException', 'Request body must be a JSON object');
+      } catch {
+        body = raw;
+        bodyError = new ApiError(400, 'SerializationException', 'Request body is not valid JSON');
+      }
     }
+    const operation =
+      service === 'sts'
+        ? String(body.Action ?? '')
+        : service === 'athena'
+          ? target.startsWith(ATHENA_PREFIX)
+            ? target.slice(ATHENA_PREFIX.length)
+            : ''
+          : CLOUDTRAIL_PREFIXES.reduce((t, p) => (t.startsWith(p) ? t.slice(p.length) : t), target);
     const rec: RecordedRequest = {
       service,
       target,
+      operation,
       region: auth?.region ?? '',
-      account: auth?.account ?? '',
+      account: '',
+      accessKeyId: auth?.accessKeyId ?? '',
+      userAgent: String(req.headers['user-agent'] ?? ''),
+      requestId: randomUUID(),
       at,
       status: 0,
       body,
     };
     requests.push(rec);
-    const msgKey = service === 'athena' ? 'Message' : 'message';
-    const fail = (e: unknown): void => {
-      if (e instanceof ApiError) {
-        send(res, rec, e.status, { __type: e.type, [msgKey]: e.message, ...e.extra }, e.type);
-      } else {
-        send(res, rec, 500, { __type: 'InternalFailure', [msgKey]: String(e) }, 'InternalFailure');
-      }
-    };
     try {
       if (req.method !== 'POST') throw new ApiError(404, 'UnknownOperationException', `Method ${req.method} not supported`);
       const fi = failures.findIndex((f) => f.service === undefined || f.service === service);
       if (fi >= 0) {
         const f = failures[fi]!;
         failures.splice(fi, 1);
-        send(res, rec, f.status, { __type: 'InternalFailure' }, 'InternalFailure');
-        return;
+        throw new ApiError(f.status, 'InternalFailure', 'An internal error occurred');
       }
       if (authError) throw authError;
-      const { region, account } = auth!;
+      const { region, accessKeyId } = auth!;
+      const token = req.headers['x-amz-security-token'];
+      const resolved = principals.resolve(accessKeyId, typeof token === 'string' ? token : undefined);
+      if (typeof resolved === 'string') throw credentialError(resolved, service);
+      const principal = resolved;
+      rec.account = principal.account;
+      rec.principal = { account: principal.account, arn: principal.arn, type: principal.type };
+      const ctx: CallContext = { principal, region, req, requestId: rec.requestId };
+      const scope = `${principal.account}|${region}`;
+
       if (service === 'cloudtrail') {
-        const op = CLOUDTRAIL_PREFIXES.reduce((t, p) => (t.startsWith(p) ? t.slice(p.length) : t), target);
-        if (op !== 'LookupEvents') throw new ApiError(400, 'UnknownOperationException', undefined);
-        if (overLimit(`${account}|${region}`, at)) throw new ApiError(400, 'ThrottlingException', 'Rate exceeded');
+        if (operation !== 'LookupEvents') throw new ApiError(400, 'UnknownOperationException', undefined);
+        if (lookupLimiter.over(scope, at, () => throttleP > 0 && rng() < throttleP)) throw new ApiError(400, 'ThrottlingException', 'Rate exceeded');
         if (bodyError) throw bodyError;
-        send(res, rec, 200, lookupEvents(body, region, account));
-      } else {
-        const op = target.startsWith(ATHENA_PREFIX) ? target.slice(ATHENA_PREFIX.length) : '';
-        if (bodyError) throw bodyError;
-        send(res, rec, 200, athena(op, body, region, account));
+        send(res, rec, 200, JSON.stringify(cloudtrail.lookupEvents(body, principal.account, region)), 'application/x-amz-json-1.1');
+        return;
       }
+
+      if (service === 'sts') {
+        try {
+          const answer = sts.handle(raw, principal, rec.requestId);
+          if (answer.assumed) logAssumeRole(ctx, body, { assumed: answer.assumed });
+          send(res, rec, 200, answer.xml, 'text/xml');
+        } catch (e) {
+          if (e instanceof ApiError && operation === 'AssumeRole') logAssumeRole(ctx, body, { error: e });
+          throw e;
+        }
+        return;
+      }
+
+      if (!ATHENA_OPERATIONS.has(operation)) throw new ApiError(400, 'UnknownOperationException', undefined);
+      // Athena's control-plane throttling answers like other AWS APIs: 400 ThrottlingException.
+      if (athenaLimiter.over(scope, at)) throw new ApiError(400, 'ThrottlingException', 'Rate exceeded');
+      if (bodyError) throw bodyError;
+      let answer;
+      try {
+        answer = athena.call(operation, body, { account: principal.account, region, arn: principal.arn });
+      } catch (e) {
+        // A body Athena cannot even deserialize never becomes an API call.
+        if (e instanceof ApiError && e.status < 500 && e.type !== 'SerializationException') logAthenaCall(ctx, operation, body, { error: e });
+        throw e;
+      }
+      logAthenaCall(ctx, operation, body, { response: answer.responseElements });
+      send(res, rec, 200, JSON.stringify(answer.output), 'application/x-amz-json-1.1');
     } catch (e) {
-      fail(e);
+      sendError(res, rec, e instanceof ApiError ? e : new ApiError(500, 'InternalFailure', String(e)));
     }
   }
 
@@ -771,50 +567,56 @@ export async function startAwsFake(opts: AwsFakeOptions = {}): Promise<AwsFake> 
   });
   const port = (server.address() as AddressInfo).port;
 
+  const lookups = (region?: string) =>
+    requests.filter((r) => r.service === 'cloudtrail' && r.target.endsWith('.LookupEvents') && (region === undefined || r.region === region));
+
   const fake: AwsFake = {
     url: `http://127.0.0.1:${port}`,
     port,
     requests,
-    addEvents,
-    addEvent: (r, o) => addEvents([r], o),
-    addRawEvent,
-    eventCount: (region) =>
-      region === undefined ? [...events.values()].reduce((n, r) => n + r.list.length, 0) : (events.get(region)?.list.length ?? 0),
+    addEvents(records, o = {}) {
+      const visibleAt = o.visibleAt ?? now() + (o.delayMs ?? 0);
+      for (const rec of records) {
+        const resources = o.resources === undefined ? undefined : typeof o.resources === 'function' ? o.resources(rec) : structuredClone(o.resources);
+        const account = o.account ?? (typeof rec.recipientAccountId === 'string' ? rec.recipientAccountId : ACCOUNT_ID);
+        cloudtrail.storeRecord(account, o.region ?? rec.awsRegion, rec, visibleAt, resources);
+      }
+    },
+    addEvent(r, o) {
+      fake.addEvents([r], o);
+    },
+    addRawEvent(region, item, visibleAt, account = ACCOUNT_ID) {
+      const t = item.EventTime;
+      let timeMs = typeof t === 'number' ? t * 1000 : typeof t === 'string' ? Date.parse(t) : NaN;
+      if (!Number.isFinite(timeMs)) timeMs = now();
+      cloudtrail.store(account, region, item, timeMs, visibleAt ?? now());
+    },
+    eventCount: (region, account) => cloudtrail.count(region, account),
+    callRecords: (f = {}) =>
+      structuredClone(
+        written.filter(
+          (r) =>
+            (f.account === undefined || r.recipientAccountId === f.account) &&
+            (f.region === undefined || r.awsRegion === f.region) &&
+            (f.eventName === undefined || r.eventName === f.eventName),
+        ),
+      ),
 
-    setSession: (region, s) => void regionMap(sessions, region).set(s.SessionId, clone(s)),
-    setCalculation: (region, c) => void regionMap(calcs, region).set(c.CalculationExecutionId, clone(c)),
-    getSession: (region, id) => {
-      const s = sessions.get(region)?.get(id);
-      return s && clone(s);
-    },
-    getCalculation: (region, id) => {
-      const c = calcs.get(region)?.get(id);
-      return c && clone(c);
-    },
-    updateSession: (region, id, patch) => {
-      const m = regionMap(sessions, region);
-      const s = m.get(id);
-      if (!s) throw new Error(`aws-fake: no session ${id} in ${region}`);
-      const next = mergeSession(s, patch);
-      m.set(id, next);
-      return clone(next);
-    },
-    updateCalculation: (region, id, patch) => {
-      const m = regionMap(calcs, region);
-      const c = m.get(id);
-      if (!c) throw new Error(`aws-fake: no calculation ${id} in ${region}`);
-      const next = mergeCalculation(c, patch);
-      m.set(id, next);
-      return clone(next);
-    },
-    deleteSession: (region, id) => sessions.get(region)?.delete(id) ?? false,
-    deleteCalculation: (region, id) => calcs.get(region)?.delete(id) ?? false,
+    setSession: athena.setSession,
+    setCalculation: athena.setCalculation,
+    getSession: athena.getSession,
+    getCalculation: athena.getCalculation,
+    updateSession: athena.updateSession,
+    updateCalculation: athena.updateCalculation,
+    deleteSession: athena.deleteSession,
+    deleteCalculation: athena.deleteCalculation,
+    addWorkGroup: athena.addWorkGroup,
+    setDashboard: athena.setDashboard,
 
-    denyAthena: (d) => {
-      if (d === false) deny = null;
-      else if (d === true || d.operations === undefined) deny = { all: true, ops: new Set() };
-      else deny = { all: false, ops: new Set(d.operations) };
-    },
+    addIdentity: (accessKeyId, identity) => principals.add(accessKeyId, identity),
+    addRole: (roleArn, o) => sts.addRole(roleArn, o),
+
+    denyAthena: (d, o) => athena.deny(d, o),
     throttleRatio: (p, seed = 1) => {
       throttleP = Math.min(1, Math.max(0, p));
       rng = mulberry32(seed);
@@ -832,10 +634,15 @@ export async function startAwsFake(opts: AwsFakeOptions = {}): Promise<AwsFake> 
     setRatePerSecond: (n) => {
       ratePerSecond = n;
     },
+    setAthenaRatePerSecond: (n) => {
+      athenaRatePerSecond = n;
+    },
 
+    athenaCalls: (op, region) =>
+      requests.filter((r) => r.service === 'athena' && (op === undefined || r.operation === op) && (region === undefined || r.region === region)),
+    stsCalls: (action) => requests.filter((r) => r.service === 'sts' && (action === undefined || r.operation === action)),
     maxRequestsInAnyWindow: (region, windowMs = 1000) => {
-      const times = requests
-        .filter((r) => r.service === 'cloudtrail' && r.target.endsWith('.LookupEvents') && (region === undefined || r.region === region))
+      const times = lookups(region)
         .map((r) => r.at)
         .sort((a, b) => a - b);
       let best = 0;
@@ -846,25 +653,24 @@ export async function startAwsFake(opts: AwsFakeOptions = {}): Promise<AwsFake> 
       }
       return best;
     },
-    lookupCount: (region) =>
-      requests.filter(
-        (r) => r.service === 'cloudtrail' && r.target.endsWith('.LookupEvents') && (region === undefined || r.region === region),
-      ).length,
+    lookupCount: (region) => lookups(region).length,
 
     reset: () => {
       requests.length = 0;
-      events.clear();
-      sessions.clear();
-      calcs.clear();
-      tokens.clear();
-      admitted.clear();
-      deny = null;
+      written.length = 0;
+      cloudtrail.reset();
+      athena.reset();
+      sts.reset();
+      principals.reset();
+      lookupLimiter.reset();
+      athenaLimiter.reset();
       throttleP = 0;
       rng = mulberry32(1);
       failures = [];
       down = false;
       delayMs = opts.delayMs ?? 0;
       ratePerSecond = opts.ratePerSecond ?? 2;
+      athenaRatePerSecond = opts.athenaRatePerSecond ?? Infinity;
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -432,3 +432,210 @@ describe('slack fake per-channel rate limit (default 1/s)', () => {
     expect(fake.calls.map((c) => c.status)).toEqual([429, 200]);
   });
 });
+
+describe('slack fake: chat.update', () => {
+  let fake: SlackFake;
+  let client: WebClient;
+  beforeEach(async () => {
+    fake = await startSlackFake();
+    client = clientFor(fake);
+  });
+  afterEach(async () => {
+    vi.useRealTimers();
+    await fake.close();
+  });
+
+  it('updates only the bot\'s own message in place, marks it edited, and validates like chat.postMessage', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const posted = await client.chat.postMessage({ channel: 'C0ALERTS', text: 'running 31 min', blocks: [section('running 31 min')] });
+    vi.setSystemTime(Date.now() + 1001);
+    const metadata = { event_type: 'alert', event_payload: { key: 'alert:c1', state: 'CANCELED' } };
+    const res = await client.chat.update({ channel: 'C0ALERTS', ts: posted.ts!, text: 'canceled', blocks: [section('canceled')], metadata });
+    expect(res).toMatchObject({ ok: true, channel: 'C0ALERTS', ts: posted.ts, text: 'canceled', message: { text: 'canceled', blocks: [section('canceled')] } });
+    const [msg] = fake.messages('C0ALERTS');
+    expect(msg).toMatchObject({ ts: posted.ts, text: 'canceled', blocks: [section('canceled')], metadata, edited: { user: 'U0BOT', ts: expect.stringMatching(/^\d+\.\d{6}$/) } });
+    expect(Number(msg!.edited!.ts)).toBeGreaterThan(Number(posted.ts));
+    const history = await client.conversations.history({ channel: 'C0ALERTS', include_all_metadata: true });
+    expect(history.messages).toHaveLength(1);
+    expect(history.messages![0]).toMatchObject({ ts: posted.ts, text: 'canceled', edited: { user: 'U0BOT' }, metadata });
+
+    const human = fake.injectMessage({ channel: 'C0ALERTS', text: 'ack', user: 'U0ALICE' });
+    vi.setSystemTime(Date.now() + 1001);
+    expect(await platformError(() => client.chat.update({ channel: 'C0ALERTS', ts: human.ts, text: 'hijack' }))).toBe('cant_update_message');
+    expect(await platformError(() => client.chat.update({ channel: 'C0GENERAL', ts: posted.ts!, text: 'wrong channel' }))).toBe('message_not_found');
+    const eph = await client.chat.postEphemeral({ channel: 'C0ALERTS', user: 'U0ALICE', text: 'only you' });
+    expect(await platformError(() => client.chat.update({ channel: 'C0ALERTS', ts: eph.message_ts!, text: 'x' }))).toBe('message_not_found');
+    expect(await platformError(() => client.chat.update({ channel: 'C0NOPE', ts: posted.ts!, text: 'x' }))).toBe('channel_not_found');
+    expect(await platformError(() => client.chat.update({ channel: 'C0ALERTS', ts: posted.ts!, blocks: [] } as never))).toBe('no_text');
+    const tooMany = Array.from({ length: 51 }, (_, i) => section(`b${i}`));
+    const e = await rejection(() => client.chat.update({ channel: 'C0ALERTS', ts: posted.ts!, text: 'x', blocks: tooMany }));
+    expect((e as InstanceType<typeof WebAPIPlatformError>).data).toMatchObject({
+      error: 'invalid_blocks',
+      response_metadata: { messages: ['[ERROR] no more than 50 items allowed [json-pointer:/blocks]'] },
+    });
+    expect(fake.messages('C0ALERTS').find((m) => m.ts === posted.ts)?.text).toBe('canceled');
+    expect(await platformError(() => clientFor(fake, 'xoxb-wrong').chat.update({ channel: 'C0ALERTS', ts: posted.ts!, text: 'x' }))).toBe('invalid_auth');
+    expect(await platformError(() => clientFor(fake, null).chat.update({ channel: 'C0ALERTS', ts: posted.ts!, text: 'x' }))).toBe('not_authed');
+  });
+
+  it('has its own per-channel rate, and rateLimitNext can target it alone', async () => {
+    const first = await client.chat.postMessage({ channel: 'C0ALERTS', text: 'v1' });
+    // An update in the same second as the post: another method, another window.
+    await client.chat.update({ channel: 'C0ALERTS', ts: first.ts!, text: 'v2' });
+    const e = await rejection(() => client.chat.update({ channel: 'C0ALERTS', ts: first.ts!, text: 'v3' }));
+    expect(e).toBeInstanceOf(WebAPIRateLimitedError);
+    expect((e as InstanceType<typeof WebAPIRateLimitedError>).retryAfter).toBe(1);
+    expect(fake.messages('C0ALERTS')[0]!.text).toBe('v2');
+
+    const quiet = await startSlackFake({ rateLimitPerChannelPerSecond: Infinity });
+    try {
+      const c = clientFor(quiet);
+      const m = await c.chat.postMessage({ channel: 'C0ALERTS', text: 'v1' });
+      quiet.rateLimitNext(1, 4, ['chat.update']);
+      await c.chat.postMessage({ channel: 'C0ALERTS', text: 'a post is not limited' });
+      const limited = await rejection(() => c.chat.update({ channel: 'C0ALERTS', ts: m.ts!, text: 'v2' }));
+      expect((limited as InstanceType<typeof WebAPIRateLimitedError>).retryAfter).toBe(4);
+      await c.chat.update({ channel: 'C0ALERTS', ts: m.ts!, text: 'v2' });
+      await c.chat.update({ channel: 'C0ALERTS', ts: m.ts!, text: 'v3' });
+      expect(quiet.calls.map((x) => [x.method, x.status])).toEqual([
+        ['chat.postMessage', 200],
+        ['chat.postMessage', 200],
+        ['chat.update', 429],
+        ['chat.update', 200],
+        ['chat.update', 200],
+      ]);
+    } finally {
+      await quiet.close();
+    }
+  });
+});
+
+describe('slack fake: views.publish (App Home)', () => {
+  let fake: SlackFake;
+  let client: WebClient;
+  beforeEach(async () => {
+    fake = await startSlackFake();
+    client = clientFor(fake);
+  });
+  afterEach(async () => {
+    await fake.close();
+  });
+  const home = (n = 1) => ({ type: 'home' as const, callback_id: 'home', blocks: Array.from({ length: n }, (_, i) => section(`row ${i}`)) });
+
+  it('publishes a home view per user, keeps its id and gives a new hash each time', async () => {
+    const first = await client.views.publish({ user_id: 'U0ALICE', view: home(2) });
+    expect(first).toMatchObject({
+      ok: true,
+      view: { id: expect.stringMatching(/^V/), team_id: 'T0TEAM', type: 'home', callback_id: 'home', blocks: home(2).blocks, hash: expect.any(String), app_id: 'A0APP', bot_id: 'B0BOT' },
+    });
+    expect(fake.homeView('U0ALICE')).toEqual(first.view);
+    expect(fake.homeView('U0BOB')).toBeUndefined();
+    const second = await client.views.publish({ user_id: 'U0ALICE', view: home(100), hash: first.view!.hash! });
+    expect(second.view!.id).toBe(first.view!.id);
+    expect(second.view!.hash).not.toBe(first.view!.hash);
+    expect(fake.homeView('U0ALICE')?.blocks).toHaveLength(100);
+    // A publish based on a view that is no longer the latest is refused.
+    expect(await platformError(() => client.views.publish({ user_id: 'U0ALICE', view: home(1), hash: first.view!.hash! }))).toBe('hash_conflict');
+    expect(fake.homeView('U0ALICE')?.blocks).toHaveLength(100);
+    const bob = await client.views.publish({ user_id: 'U0BOB', view: home(1) });
+    expect(bob.view!.id).not.toBe(first.view!.id);
+    expect(fake.calls.filter((c) => c.method === 'views.publish').map((c) => c.error ?? 'ok')).toEqual(['ok', 'ok', 'hash_conflict', 'ok']);
+  });
+
+  it('refuses what Slack refuses, with its messages', async () => {
+    const invalid = async (args: Record<string, unknown>) => {
+      const e = await rejection(() => client.views.publish(args as never));
+      expect(e).toBeInstanceOf(WebAPIPlatformError);
+      return (e as InstanceType<typeof WebAPIPlatformError>).data as { error: string; response_metadata?: { messages?: string[] } };
+    };
+    expect(await invalid({ user_id: 'U0ALICE', view: home(101) })).toMatchObject({
+      error: 'invalid_arguments',
+      response_metadata: { messages: ['[ERROR] no more than 100 items allowed [json-pointer:/view/blocks]'] },
+    });
+    expect(await invalid({ user_id: 'U0ALICE', view: { type: 'modal', blocks: [] } })).toMatchObject({
+      error: 'invalid_arguments',
+      response_metadata: { messages: ['[ERROR] must be one of home [json-pointer:/view/type]'] },
+    });
+    expect(await invalid({ user_id: 'U0ALICE', view: { type: 'home', blocks: [{ type: 'header', text: { type: 'mrkdwn', text: 'x' } }] } })).toMatchObject({
+      error: 'invalid_arguments',
+      response_metadata: { messages: ['[ERROR] must be one of plain_text [json-pointer:/view/blocks/0/text/type]'] },
+    });
+    expect((await invalid({ view: home(1) })).error).toBe('invalid_arguments');
+    expect((await invalid({ user_id: 'U0ALICE' })).error).toBe('invalid_arguments');
+    expect((await invalid({ user_id: 'U0ALICE', view: { ...home(1), private_metadata: 'x'.repeat(3001) } })).error).toBe('invalid_arguments');
+    expect((await invalid({ user_id: 'U0ALICE', view: { ...home(1), blocks: [section('x'.repeat(3000)), ...Array.from({ length: 90 }, () => section('y'.repeat(2900)))] } })).error).toBe(
+      'view_too_large',
+    );
+    expect(fake.homeView('U0ALICE')).toBeUndefined();
+    expect(await platformError(() => clientFor(fake, null).views.publish({ user_id: 'U0ALICE', view: home(1) }))).toBe('not_authed');
+
+    const noHome = await startSlackFake({ homeTabEnabled: false });
+    try {
+      expect(await platformError(() => clientFor(noHome).views.publish({ user_id: 'U0ALICE', view: home(1) }))).toBe('not_enabled');
+    } finally {
+      await noHome.close();
+    }
+  });
+
+  it('answers 429 + Retry-After through rateLimitNext, as for chat.*', async () => {
+    fake.rateLimitNext(1, 3);
+    const e = await rejection(() => client.views.publish({ user_id: 'U0ALICE', view: home(1) }));
+    expect(e).toBeInstanceOf(WebAPIRateLimitedError);
+    expect((e as InstanceType<typeof WebAPIRateLimitedError>).retryAfter).toBe(3);
+    expect((await client.views.publish({ user_id: 'U0ALICE', view: home(1) })).ok).toBe(true);
+  });
+});
+
+describe('slack fake: response_url of an interaction', () => {
+  let fake: SlackFake;
+  let client: WebClient;
+  beforeEach(async () => {
+    fake = await startSlackFake({ rateLimitPerChannelPerSecond: Infinity });
+    client = clientFor(fake);
+  });
+  afterEach(async () => {
+    await fake.close();
+  });
+  const respond = (url: string, body: Record<string, unknown>) =>
+    fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) }).then(async (r) => [r.status, await r.text()]);
+
+  it('replaces or deletes the original message, posts in channel, or answers the user alone', async () => {
+    const alert = await client.chat.postMessage({ channel: 'C0ALERTS', text: 'long-running', blocks: [section('long-running')] });
+    const ctx = { channel: 'C0ALERTS', messageTs: alert.ts!, userId: 'U0ALICE' };
+    const url = fake.responseUrl('act-1', ctx);
+
+    expect(await respond(url, { replace_original: true, text: 'acknowledged by alice', blocks: [section('acknowledged by alice')] })).toEqual([200, 'ok']);
+    expect(fake.messages('C0ALERTS')).toMatchObject([{ ts: alert.ts, text: 'acknowledged by alice', blocks: [section('acknowledged by alice')] }]);
+    expect(await respond(url, { text: 'only you can see this' })).toEqual([200, 'ok']);
+    expect(fake.ephemerals()).toMatchObject([{ channel: 'C0ALERTS', ephemeralTo: 'U0ALICE', text: 'only you can see this' }]);
+    expect(await respond(url, { response_type: 'in_channel', text: 'stopped by alice', thread_ts: alert.ts })).toEqual([200, 'ok']);
+    expect(fake.messages('C0ALERTS').map((m) => [m.text, m.thread_ts])).toEqual([
+      ['acknowledged by alice', undefined],
+      ['stopped by alice', alert.ts],
+    ]);
+    expect(await respond(url, { replace_original: true, blocks: [{ type: 'header', text: { type: 'mrkdwn', text: 'x' } }] })).toEqual([400, 'invalid_blocks']);
+    expect(await respond(url, { delete_original: true })).toEqual([200, 'ok']);
+    expect(fake.messages('C0ALERTS').map((m) => m.text)).toEqual(['stopped by alice']);
+    // The original is gone now; five uses at most, as Slack allows.
+    const again = fake.responseUrl('act-2', ctx);
+    expect(await respond(again, { replace_original: true, text: 'too late' })).toEqual([404, 'message_not_found']);
+    expect(fake.responses('act-1').map((r) => Object.keys(r.body).sort().join(','))).toEqual([
+      'blocks,replace_original,text',
+      'text',
+      'response_type,text,thread_ts',
+      'delete_original',
+    ]);
+    expect(await respond(url, { text: 'fifth' })).toEqual([200, 'ok']);
+    expect(await respond(url, { text: 'sixth' })).toEqual([404, 'used_url']);
+  });
+
+  it('without a context, only records what was posted (slash command response_urls)', async () => {
+    await client.chat.postMessage({ channel: 'C0GENERAL', text: 'unrelated' });
+    const url = fake.responseUrl('cmd-9');
+    expect(await respond(url, { response_type: 'in_channel', text: 'report' })).toEqual([200, 'ok']);
+    expect(await respond(url, { delete_original: true })).toEqual([200, 'ok']);
+    expect(fake.messages().map((m) => m.text)).toEqual(['unrelated']);
+    expect(fake.ephemerals()).toEqual([]);
+    expect(fake.responses('cmd-9')).toHaveLength(2);
+  });
+});

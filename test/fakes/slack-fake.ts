@@ -6,6 +6,19 @@
  * `application/x-www-form-urlencoded` body (object-valued args JSON-encoded, as the WebClient sends
  * them) or an `application/json` body, answers HTTP 200 `{ok:false,error}` for API errors, HTTP 429 +
  * `Retry-After` when rate limited, and serves `POST /response/<id>` the way a `response_url` does.
+ *
+ * Methods: api.test, auth.test, chat.postMessage, chat.postEphemeral, chat.update, chat.delete,
+ * chat.getPermalink, conversations.history, conversations.replies, views.publish. The bot token
+ * is required on each. chat.postMessage and chat.update each allow `rateLimitPerChannelPerSecond`
+ * (resp. `updateRateLimitPerChannelPerSecond`) per channel; `rateLimitNext` answers 429 on demand.
+ * A `response_url` made with a context (`responseUrl(id, { channel, messageTs, userId })`) acts
+ * like one from an interaction: `replace_original` / `delete_original` change the original
+ * message, `response_type: 'in_channel'` posts in the channel, anything else is ephemeral to the
+ * user; one made without a context only records what was posted to it.
+ *
+ * Options: `token`, `channels`, `rateLimitPerChannelPerSecond`, `updateRateLimitPerChannelPerSecond`,
+ * `homeTabEnabled`, `botUserId`, `botId`, `teamId`. Observations: `calls`, `messages`,
+ * `ephemerals`, `responses`, `homeView`. Faults: `rateLimitNext`, `failNext`, `setDown`.
  */
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -18,6 +31,10 @@ export interface SlackFakeOptions {
   channels?: string[];
   /** chat.postMessage per channel per rolling second before HTTP 429. Default 1; 0 or Infinity disables. */
   rateLimitPerChannelPerSecond?: number;
+  /** chat.update per channel per rolling second before HTTP 429. Default: rateLimitPerChannelPerSecond. */
+  updateRateLimitPerChannelPerSecond?: number;
+  /** Whether the app has its Home tab; when false views.publish answers `not_enabled`. Default true. */
+  homeTabEnabled?: boolean;
   /** Default 'U0BOT'. */
   botUserId?: string;
   /** Default 'B0BOT'. */
@@ -64,6 +81,31 @@ export interface FakeResponse {
   at: number;
 }
 
+/** What an interaction's `response_url` belongs to: the message the action was on, and who acted. */
+export interface ResponseUrlContext {
+  channel: string;
+  /** The message `replace_original` / `delete_original` act on. */
+  messageTs?: string;
+  /** Who gets ephemeral responses. */
+  userId?: string;
+}
+
+/** A published App Home view, as views.publish answers it. */
+export interface FakeView {
+  id: string;
+  team_id: string;
+  type: 'home';
+  blocks: unknown[];
+  private_metadata: string;
+  callback_id: string;
+  external_id: string;
+  hash: string;
+  app_id: string;
+  bot_id: string;
+  state: { values: Record<string, unknown> };
+  [key: string]: unknown;
+}
+
 export interface InjectMessageInput {
   channel: string;
   text?: string;
@@ -86,12 +128,17 @@ export interface SlackFake {
   messages(channel?: string): FakeMessage[];
   /** chat.postEphemeral messages, oldest first. */
   ephemerals(): FakeMessage[];
-  /** A fresh response_url on this fake (re-issuing an id resets its use count). */
-  responseUrl(id?: string): string;
+  /** A fresh response_url on this fake (re-issuing an id resets its use count); with a context it acts on Slack. */
+  responseUrl(id?: string, context?: ResponseUrlContext): string;
   /** What was POSTed to response_urls, oldest first. */
   responses(id?: string): FakeResponse[];
-  /** Next n chat.* calls answer HTTP 429 + Retry-After (default 1 s). */
-  rateLimitNext(n: number, retryAfterSeconds?: number): void;
+  /** The App Home view last published for a user. */
+  homeView(userId: string): FakeView | undefined;
+  /**
+   * The next n calls of `methods` (exact names or `prefix.*`; default chat.* and views.*) answer
+   * HTTP 429 + Retry-After (default 1 s).
+   */
+  rateLimitNext(n: number, retryAfterSeconds?: number, methods?: string[]): void;
   /** Next n API calls answer HTTP 5xx (default 503). */
   failNext(n: number, status?: number): void;
   /** While down, every connection (new or kept-alive) is destroyed at once. */
@@ -101,7 +148,7 @@ export interface SlackFake {
   injectMessage(input: InjectMessageInput): FakeMessage;
   /** Makes a channel id known. */
   addChannel(channel: string): void;
-  /** Clears calls, messages, ephemerals, responses, rate-limit windows and faults. */
+  /** Clears calls, messages, ephemerals, responses, home views, rate-limit windows and faults. */
   reset(): void;
   close(): Promise<void>;
 }
@@ -110,6 +157,10 @@ export interface SlackFake {
 // Slack limits (https://docs.slack.dev/reference/block-kit/blocks)
 
 const MAX_BLOCKS = 50;
+const MAX_VIEW_BLOCKS = 100;
+const MAX_VIEW_BYTES = 250_000;
+const MAX_PRIVATE_METADATA = 3000;
+const MAX_CALLBACK_ID = 255;
 const MAX_SECTION_TEXT = 3000;
 const MAX_SECTION_FIELDS = 10;
 const MAX_FIELD_TEXT = 2000;
@@ -242,15 +293,20 @@ function checkTextObject(
   }
 }
 
-/** Returns Slack-style `[ERROR] … [json-pointer:…]` messages; empty when valid. */
-export function validateBlocks(blocks: unknown[]): string[] {
+/**
+ * Returns Slack-style `[ERROR] … [json-pointer:…]` messages; empty when valid. Messages allow
+ * 50 blocks, views (`pointer: '/view/blocks'`) 100.
+ */
+export function validateBlocks(blocks: unknown[], o: { maxBlocks?: number; pointer?: string } = {}): string[] {
   const errors: string[] = [];
-  if (blocks.length > MAX_BLOCKS) {
-    errors.push(`[ERROR] no more than ${MAX_BLOCKS} items allowed [json-pointer:/blocks]`);
+  const max = o.maxBlocks ?? MAX_BLOCKS;
+  const pointer = o.pointer ?? '/blocks';
+  if (blocks.length > max) {
+    errors.push(`[ERROR] no more than ${max} items allowed [json-pointer:${pointer}]`);
   }
   const blockIds = new Set<string>();
   blocks.forEach((block, i) => {
-    const p = `/blocks/${i}`;
+    const p = `${pointer}/${i}`;
     if (!isRecord(block)) {
       errors.push(`[ERROR] must provide an object [json-pointer:${p}]`);
       return;
@@ -410,6 +466,8 @@ export async function startSlackFake(opts: SlackFakeOptions = {}): Promise<Slack
   const botId = opts.botId ?? 'B0BOT';
   const teamId = opts.teamId ?? 'T0TEAM';
   const perSecond = opts.rateLimitPerChannelPerSecond ?? 1;
+  const updatesPerSecond = opts.updateRateLimitPerChannelPerSecond ?? perSecond;
+  const homeTabEnabled = opts.homeTabEnabled ?? true;
   const channels = new Set(opts.channels ?? ['C0DIGEST', 'C0ALERTS', 'C0GENERAL']);
 
   const calls: RecordedCall[] = [];
@@ -417,9 +475,13 @@ export async function startSlackFake(opts: SlackFakeOptions = {}): Promise<Slack
   let ephemeralList: FakeMessage[] = [];
   let responseLog: FakeResponse[] = [];
   const responseUses = new Map<string, number>();
-  const accepted = new Map<string, number[]>(); // channel → acceptance times (ms)
+  const responseContexts = new Map<string, ResponseUrlContext>();
+  const accepted = new Map<string, number[]>(); // method|channel → acceptance times (ms)
+  const homeViews = new Map<string, FakeView>();
+  let viewCounter = 0;
   let rateLimitRemaining = 0;
   let rateLimitRetryAfter = 1;
+  let rateLimitMethods = ['chat.*', 'views.*'];
   let failRemaining = 0;
   let failStatus = 503;
   let down = false;
@@ -433,6 +495,25 @@ export async function startSlackFake(opts: SlackFakeOptions = {}): Promise<Slack
     lastMicros = Math.max(now, lastMicros + 1);
     return microsToTs(lastMicros);
   }
+
+  /** True when `method` already accepted `limit` calls for `channel` in the last second. */
+  function overChannelRate(method: string, channel: string, limit: number): boolean {
+    if (!(limit > 0) || !Number.isFinite(limit)) return false;
+    const key = `${method}|${channel}`;
+    const now = Date.now();
+    const recent = (accepted.get(key) ?? []).filter((t) => now - t < 1000);
+    accepted.set(key, recent);
+    return recent.length >= limit;
+  }
+
+  function noteAccepted(method: string, channel: string): void {
+    const key = `${method}|${channel}`;
+    const window = accepted.get(key);
+    if (window) window.push(Date.now());
+    else accepted.set(key, [Date.now()]);
+  }
+
+  const RATE_LIMITED: ApiResult = { status: 429, headers: { 'Retry-After': '1' }, body: { ok: false, error: 'ratelimited' } };
 
   function requireChannel(body: Json): string {
     const channel = str(body.channel);
@@ -526,14 +607,7 @@ export async function startSlackFake(opts: SlackFakeOptions = {}): Promise<Slack
 
     'chat.postMessage': (body) => {
       const channel = requireChannel(body);
-      if (perSecond > 0 && Number.isFinite(perSecond)) {
-        const now = Date.now();
-        const recent = (accepted.get(channel) ?? []).filter((t) => now - t < 1000);
-        accepted.set(channel, recent);
-        if (recent.length >= perSecond) {
-          return { status: 429, headers: { 'Retry-After': '1' }, body: { ok: false, error: 'ratelimited' } };
-        }
-      }
+      if (overChannelRate('chat.postMessage', channel, perSecond)) return RATE_LIMITED;
       const content = readContent(body, true);
       const threadTs = str(body.thread_ts);
       if (threadTs !== undefined && threadTs !== '' && !topLevel(channel, threadTs)) {
@@ -547,9 +621,7 @@ export async function startSlackFake(opts: SlackFakeOptions = {}): Promise<Slack
       }
       if (metadata) msg.metadata = metadata;
       posted.push(msg);
-      const window = accepted.get(channel);
-      if (window) window.push(Date.now());
-      else accepted.set(channel, [Date.now()]);
+      noteAccepted('chat.postMessage', channel);
       return { body: { ok: true, channel, ts: msg.ts, message: render(msg, true) } };
     },
 
@@ -567,6 +639,7 @@ export async function startSlackFake(opts: SlackFakeOptions = {}): Promise<Slack
 
     'chat.update': (body) => {
       const channel = requireChannel(body);
+      if (overChannelRate('chat.update', channel, updatesPerSecond)) return RATE_LIMITED;
       const ts = str(body.ts);
       const msg = posted.find((m) => m.channel === channel && m.ts === ts);
       if (!msg) throw new ApiError('message_not_found');
@@ -579,8 +652,71 @@ export async function startSlackFake(opts: SlackFakeOptions = {}): Promise<Slack
       if (content.attachments !== undefined) msg.attachments = content.attachments;
       if (metadata) msg.metadata = metadata;
       msg.edited = { user: botUserId, ts: nextTs() };
+      noteAccepted('chat.update', channel);
       const rendered = render(msg, true);
       return { body: { ok: true, channel, ts: msg.ts, text: rendered.text, message: rendered } };
+    },
+
+    'views.publish': (body) => {
+      const userId = str(body.user_id);
+      if (userId === undefined || userId === '') throw new ApiError('invalid_arguments', ['[ERROR] missing required field: user_id']);
+      if (!/^[UW][A-Z0-9]+$/.test(userId)) throw new ApiError('user_not_found');
+      if (body.view === undefined || body.view === '') throw new ApiError('invalid_arguments', ['[ERROR] missing required field: view']);
+      let view: unknown = body.view;
+      if (typeof view === 'string') {
+        if (view.length > MAX_VIEW_BYTES) throw new ApiError('view_too_large');
+        try {
+          view = JSON.parse(view) as unknown;
+        } catch {
+          throw new ApiError('invalid_arguments', ['[ERROR] failed to parse view JSON [json-pointer:/view]']);
+        }
+      }
+      if (!isRecord(view)) throw new ApiError('invalid_arguments', ['[ERROR] must provide an object [json-pointer:/view]']);
+      if (JSON.stringify(view).length > MAX_VIEW_BYTES) throw new ApiError('view_too_large');
+      if (!homeTabEnabled) throw new ApiError('not_enabled');
+      const errors: string[] = [];
+      if (view.type !== 'home') errors.push('[ERROR] must be one of home [json-pointer:/view/type]');
+      if (!Array.isArray(view.blocks)) errors.push('[ERROR] must provide an array [json-pointer:/view/blocks]');
+      else errors.push(...validateBlocks(view.blocks, { maxBlocks: MAX_VIEW_BLOCKS, pointer: '/view/blocks' }));
+      for (const [field, max] of [
+        ['private_metadata', MAX_PRIVATE_METADATA],
+        ['callback_id', MAX_CALLBACK_ID],
+        ['external_id', MAX_CALLBACK_ID],
+      ] as const) {
+        const v = view[field];
+        if (v !== undefined && (typeof v !== 'string' || v.length > max)) {
+          errors.push(`[ERROR] must be less than ${max + 1} characters [json-pointer:/view/${field}]`);
+        }
+      }
+      if (errors.length > 0) throw new ApiError('invalid_arguments', errors);
+      const current = homeViews.get(userId);
+      const hash = str(body.hash);
+      // The hash guards against publishing over a newer view: it must be the current one's.
+      if (hash !== undefined && hash !== '' && hash !== current?.hash) throw new ApiError('hash_conflict');
+      const id = current?.id ?? `V0${String(++viewCounter).padStart(8, '0')}`;
+      const published: FakeView = {
+        id,
+        team_id: teamId,
+        type: 'home',
+        blocks: clone(view.blocks as unknown[]),
+        private_metadata: typeof view.private_metadata === 'string' ? view.private_metadata : '',
+        callback_id: typeof view.callback_id === 'string' ? view.callback_id : '',
+        external_id: typeof view.external_id === 'string' ? view.external_id : '',
+        state: { values: {} },
+        hash: `${Math.floor(Date.now() / 1000)}.${randomBytes(4).toString('hex')}`,
+        title: { type: 'plain_text', text: BOT_NAME, emoji: true },
+        clear_on_close: false,
+        notify_on_close: false,
+        close: null,
+        submit: null,
+        previous_view_id: null,
+        root_view_id: id,
+        app_id: APP_ID,
+        app_installed_team_id: teamId,
+        bot_id: botId,
+      };
+      homeViews.set(userId, published);
+      return { body: { ok: true, view: clone(published) } };
     },
 
     'chat.delete': (body) => {
@@ -763,7 +899,7 @@ export async function startSlackFake(opts: SlackFakeOptions = {}): Promise<Slack
       return;
     }
 
-    if (method.startsWith('chat.') && rateLimitRemaining > 0) {
+    if (rateLimitRemaining > 0 && rateLimitMethods.some((m) => (m.endsWith('.*') ? method.startsWith(m.slice(0, -1)) : method === m))) {
       rateLimitRemaining -= 1;
       reply({
         status: 429,
@@ -783,6 +919,37 @@ export async function startSlackFake(opts: SlackFakeOptions = {}): Promise<Slack
       result = { body: errBody };
     }
     reply(result);
+  }
+
+  /** What an interaction's response_url does in Slack; an error when it cannot. */
+  function actOnResponse(context: ResponseUrlContext, body: Json): { status: number; error: string } | undefined {
+    let content: MessageContent;
+    try {
+      content = truthy(body.delete_original) ? {} : readContent(body, true);
+    } catch (e) {
+      if (e instanceof ApiError) return { status: 400, error: e.error };
+      throw e;
+    }
+    if (truthy(body.delete_original) || truthy(body.replace_original)) {
+      const original = posted.find((m) => m.channel === context.channel && m.ts === context.messageTs);
+      if (!original) return { status: 404, error: 'message_not_found' };
+      if (truthy(body.delete_original)) {
+        posted = posted.filter((m) => m !== original);
+        return undefined;
+      }
+      if (content.text !== undefined) original.text = content.text;
+      else delete original.text;
+      if (content.blocks) original.blocks = content.blocks;
+      else delete original.blocks;
+      if (content.attachments) original.attachments = content.attachments;
+      return undefined;
+    }
+    const threadTs = str(body.thread_ts);
+    const msg: FakeMessage = { channel: context.channel, ts: nextTs(), user: botUserId, bot_id: botId, ...content };
+    if (threadTs !== undefined && threadTs !== '') msg.thread_ts = threadTs;
+    if (body.response_type === 'in_channel') posted.push(msg);
+    else ephemeralList.push({ ...msg, ephemeralTo: context.userId ?? '' });
+    return undefined;
   }
 
   function handleResponseUrl(req: http.IncomingMessage, res: http.ServerResponse, id: string, raw: string): void {
@@ -810,6 +977,11 @@ export async function startSlackFake(opts: SlackFakeOptions = {}): Promise<Slack
       return text(400, 'no_text');
     }
     if (Array.isArray(parsed.blocks) && validateBlocks(parsed.blocks).length > 0) return text(400, 'invalid_blocks');
+    const context = responseContexts.get(id);
+    if (context) {
+      const refused = actOnResponse(context, parsed);
+      if (refused) return text(refused.status, refused.error);
+    }
     responseUses.set(id, uses + 1);
     responseLog.push({ id, body: parsed, at: Date.now() });
     text(200, 'ok');
@@ -880,15 +1052,22 @@ export async function startSlackFake(opts: SlackFakeOptions = {}): Promise<Slack
     ephemerals() {
       return clone(ephemeralList);
     },
-    responseUrl(id?: string) {
+    responseUrl(id?: string, context?: ResponseUrlContext) {
       const rid = id ?? `R${++responseCounter}${randomBytes(4).toString('hex')}`;
       responseUses.set(rid, 0);
+      if (context) responseContexts.set(rid, { ...context });
+      else responseContexts.delete(rid);
       return `${url}/response/${encodeURIComponent(rid)}`;
     },
     responses(id?: string) {
       return clone(id === undefined ? responseLog : responseLog.filter((r) => r.id === id));
     },
-    rateLimitNext(n: number, retryAfterSeconds = 1) {
+    homeView(userId: string) {
+      const v = homeViews.get(userId);
+      return v && clone(v);
+    },
+    rateLimitNext(n: number, retryAfterSeconds = 1, methods = ['chat.*', 'views.*']) {
+      rateLimitMethods = [...methods];
       rateLimitRemaining = Math.max(0, Math.floor(n));
       rateLimitRetryAfter = retryAfterSeconds;
     },
@@ -930,6 +1109,7 @@ export async function startSlackFake(opts: SlackFakeOptions = {}): Promise<Slack
       ephemeralList = [];
       responseLog = [];
       accepted.clear();
+      homeViews.clear();
       rateLimitRemaining = 0;
       failRemaining = 0;
       down = false;

@@ -11,7 +11,10 @@
  * - accepts WebSocket upgrades at `/link/?ticket=…` (each ticket once), greets with a `hello`
  *   message, answers pings (ws does), delivers envelopes
  *   `{ envelope_id, type, payload, accepts_response_payload[, retry_attempt, retry_reason] }` and
- *   matches acknowledgements `{ envelope_id, payload }` to them by envelope id.
+ *   matches acknowledgements `{ envelope_id, payload }` to them by envelope id: `sendEnvelope` for
+ *   any type, `sendInteractive` for interaction payloads (block_actions) and `sendEventsApi` for
+ *   event callbacks (app_home_opened, app_mention); `ackLog` keeps every acknowledgement with
+ *   its latency.
  *
  * Shapes follow @slack/socket-mode's SocketModeClient (the authority for what the bot accepts)
  * and https://docs.slack.dev/apis/events-api/using-socket-mode.
@@ -46,6 +49,15 @@ export interface EnvelopeOptions {
   timeoutMs?: number;
 }
 
+/** One acknowledged envelope. */
+export interface AckRecord {
+  envelopeId: string;
+  type: string;
+  payload: Record<string, unknown>;
+  /** Real ms from sending the envelope to its acknowledgement. */
+  ms: number;
+}
+
 export interface ConnectionRecord {
   ticket: string;
   openedAt: number;
@@ -66,6 +78,12 @@ export interface SocketFake {
   /** Sends an envelope on the newest open connection; resolves with the ack's payload. Rejects
    *  when no connection is open, when the connection closes first, or after the ack timeout. */
   sendEnvelope(type: string, payload: Record<string, unknown>, acceptsResponsePayload: boolean, opts?: EnvelopeOptions): Promise<Record<string, unknown>>;
+  /** An `interactive` envelope (e.g. a block_actions payload); Slack does not take a response payload in its ack. */
+  sendInteractive(payload: Record<string, unknown>, opts?: EnvelopeOptions): Promise<Record<string, unknown>>;
+  /** An `events_api` envelope carrying an event callback (e.g. app_home_opened). */
+  sendEventsApi(eventCallback: Record<string, unknown>, opts?: EnvelopeOptions): Promise<Record<string, unknown>>;
+  /** Every acknowledgement received, oldest first. */
+  ackLog(): AckRecord[];
   /** While refusing, apps.connections.open answers `{ ok:false, error:'service_unavailable' }`
    *  (or the given refusal, e.g. `{ status: 503 }`). Open connections are left alone. */
   setRefusing(refusing: boolean, how?: Refusal): void;
@@ -83,6 +101,8 @@ interface Pending {
   reject(err: Error): void;
   timer: NodeJS.Timeout;
   socket: WebSocket;
+  type: string;
+  sentAt: number;
 }
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'te', 'trailer']);
@@ -102,6 +122,7 @@ export async function startSocketFake(opts: SocketFakeOptions): Promise<SocketFa
   const log: ConnectionRecord[] = [];
   const pending = new Map<string, Pending>();
   const unmatched: unknown[] = [];
+  const acks: AckRecord[] = [];
   const sockets = new Set<Socket>();
   let port = 0;
 
@@ -206,7 +227,9 @@ export async function startSocketFake(opts: SocketFakeOptions): Promise<SocketFa
       }
       pending.delete(id!);
       clearTimeout(waiting.timer);
-      waiting.resolve(isRecord(msg.payload) ? msg.payload : {});
+      const payload = isRecord(msg.payload) ? msg.payload : {};
+      acks.push({ envelopeId: id!, type: waiting.type, payload: structuredClone(payload), ms: performance.now() - waiting.sentAt });
+      waiting.resolve(payload);
     });
     ws.on('error', () => undefined);
     ws.on('close', (code: number) => {
@@ -242,35 +265,44 @@ export async function startSocketFake(opts: SocketFakeOptions): Promise<SocketFa
   });
   port = (server.address() as AddressInfo).port;
 
+  function sendEnvelope(type: string, payload: Json, acceptsResponsePayload: boolean, o: EnvelopeOptions = {}): Promise<Json> {
+    const ws = open().at(-1);
+    if (!ws) return Promise.reject(new Error('socket-fake: no open Socket Mode connection'));
+    const envelopeId = o.envelopeId ?? randomUUID();
+    const envelope: Json = { envelope_id: envelopeId, payload, type, accepts_response_payload: acceptsResponsePayload };
+    if (type === 'events_api') {
+      envelope.retry_attempt = o.retryAttempt ?? 0;
+      envelope.retry_reason = o.retryReason ?? '';
+    }
+    const timeoutMs = o.timeoutMs ?? ackTimeoutMs;
+    return new Promise<Json>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        pending.delete(envelopeId);
+        reject(new Error(`socket-fake: envelope ${envelopeId} (${type}) not acknowledged within ${timeoutMs} ms`));
+      }, timeoutMs);
+      pending.set(envelopeId, { resolve, reject, timer, socket: ws, type, sentAt: performance.now() });
+      ws.send(JSON.stringify(envelope), (err) => {
+        if (!err) return;
+        pending.delete(envelopeId);
+        clearTimeout(timer);
+        reject(err);
+      });
+    });
+  }
+
   return {
     apiUrl: `http://127.0.0.1:${port}/api/`,
     connections: () => open().length,
     connectionLog: () => log.map((r) => ({ ...r })),
     opens: () => opens,
-    sendEnvelope(type, payload, acceptsResponsePayload, o = {}) {
-      const ws = open().at(-1);
-      if (!ws) return Promise.reject(new Error('socket-fake: no open Socket Mode connection'));
-      const envelopeId = o.envelopeId ?? randomUUID();
-      const envelope: Json = { envelope_id: envelopeId, payload, type, accepts_response_payload: acceptsResponsePayload };
-      if (type === 'events_api') {
-        envelope.retry_attempt = o.retryAttempt ?? 0;
-        envelope.retry_reason = o.retryReason ?? '';
-      }
-      const timeoutMs = o.timeoutMs ?? ackTimeoutMs;
-      return new Promise<Json>((resolve, reject) => {
-        const timer = setTimeout(() => {
-          pending.delete(envelopeId);
-          reject(new Error(`socket-fake: envelope ${envelopeId} (${type}) not acknowledged within ${timeoutMs} ms`));
-        }, timeoutMs);
-        pending.set(envelopeId, { resolve, reject, timer, socket: ws });
-        ws.send(JSON.stringify(envelope), (err) => {
-          if (!err) return;
-          pending.delete(envelopeId);
-          clearTimeout(timer);
-          reject(err);
-        });
-      });
+    sendEnvelope,
+    sendInteractive(payload, o) {
+      return sendEnvelope('interactive', payload, false, o);
     },
+    sendEventsApi(eventCallback, o) {
+      return sendEnvelope('events_api', eventCallback, false, o);
+    },
+    ackLog: () => structuredClone(acks),
     setRefusing(refusing, how = { error: 'service_unavailable' }) {
       refusal = refusing ? how : undefined;
     },

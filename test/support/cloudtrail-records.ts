@@ -9,14 +9,63 @@ export const EXECUTION_ROLE = 'AWSAthenaSparkExecutionRole-om0yj71w5l';
 export const EXAMPLE_KEY_ID = 'ASIAEXAMPLEKEYID0001';
 export const EXAMPLE_IP = '203.0.113.10';
 
+/**
+ * Who made a call. `account` defaults to ACCOUNT_ID; the optional ids default to the example
+ * ids of AWS's documentation page, so records stay identical to the reference unless a test
+ * (or the AWS fake, for the principals it serves) names them.
+ */
 export type Actor =
-  | { kind: 'assumed-role'; role: string; sessionName: string }
-  | { kind: 'iam-user'; userName: string }
-  | { kind: 'executor'; sessionId: string };
+  | {
+      kind: 'assumed-role';
+      role: string;
+      sessionName: string;
+      account?: string;
+      /** IAM path of the role (`service-role/`), kept in the session issuer's ARN only, as IAM does. */
+      rolePath?: string;
+      /** The role's unique id (`AROA…`). */
+      roleId?: string;
+      /** When the role session's credentials were issued (ISO 8601). */
+      issuedAt?: string;
+    }
+  | { kind: 'iam-user'; userName: string; account?: string; userId?: string }
+  | { kind: 'executor'; sessionId: string; account?: string }
+  | { kind: 'root'; account?: string };
 
 export const human = (sessionName: string, role = 'Admin'): Actor => ({ kind: 'assumed-role', role, sessionName });
 export const iamUser = (userName: string): Actor => ({ kind: 'iam-user', userName });
 export const executor = (sessionId: string): Actor => ({ kind: 'executor', sessionId });
+
+/**
+ * The actor an IAM or STS principal ARN names: `arn:aws:sts::A:assumed-role/R/S`,
+ * `arn:aws:iam::A:user/[path/]U`, `arn:aws:iam::A:root`. Undefined for anything else.
+ */
+export function actorFromArn(arn: string): Actor | undefined {
+  const m = /^arn:aws[a-z-]*:(sts|iam)::(\d{12}):(.+)$/.exec(arn);
+  if (!m) return undefined;
+  const [, service, account, resource] = m as unknown as [string, string, string, string];
+  if (service === 'sts') {
+    const r = /^assumed-role\/([^/]+)\/([^/]+)$/.exec(resource);
+    return r ? { kind: 'assumed-role', role: r[1]!, sessionName: r[2]!, account } : undefined;
+  }
+  if (resource === 'root') return { kind: 'root', account };
+  const u = /^user\/(?:.*\/)?([^/]+)$/.exec(resource);
+  return u ? { kind: 'iam-user', userName: u[1]!, account } : undefined;
+}
+
+/** The ARN CloudTrail shows for an actor (an assumed role's ARN carries no role path). */
+export function actorArn(actor: Actor): string {
+  const account = actor.account ?? ACCOUNT_ID;
+  switch (actor.kind) {
+    case 'iam-user':
+      return `arn:aws:iam::${account}:user/${actor.userName}`;
+    case 'root':
+      return `arn:aws:iam::${account}:root`;
+    case 'executor':
+      return `arn:aws:sts::${account}:assumed-role/${EXECUTION_ROLE}/AthenaExecutor-${actor.sessionId}`;
+    default:
+      return `arn:aws:sts::${account}:assumed-role/${actor.role}/${actor.sessionName}`;
+  }
+}
 
 export interface RecordInput {
   eventName: string;
@@ -33,6 +82,12 @@ export interface RecordInput {
   eventVersion?: string;
   sourceIPAddress?: string;
   accessKeyId?: string;
+  /** The SDK's or browser's `User-Agent`; default: the console's, or boto3's for an executor. */
+  userAgent?: string;
+  /** Default: a fresh id. */
+  requestId?: string;
+  /** `tlsDetails.clientProvidedHostHeader`; default `athena.<region>.amazonaws.com`. */
+  host?: string;
 }
 
 export type CloudTrailRecord = Record<string, unknown> & {
@@ -57,35 +112,41 @@ export function isoSeconds(t: Date | string | number): string {
 }
 
 function identity(actor: Actor, accessKeyId: string): Record<string, unknown> {
+  const account = actor.account ?? ACCOUNT_ID;
   if (actor.kind === 'iam-user') {
     return {
       type: 'IAMUser',
-      principalId: 'AIDAEXAMPLEPRINCIPAL',
-      arn: `arn:aws:iam::${ACCOUNT_ID}:user/${actor.userName}`,
-      accountId: ACCOUNT_ID,
+      principalId: actor.userId ?? 'AIDAEXAMPLEPRINCIPAL',
+      arn: actorArn(actor),
+      accountId: account,
       accessKeyId,
       userName: actor.userName,
     };
   }
+  if (actor.kind === 'root') {
+    return { type: 'Root', principalId: account, arn: actorArn(actor), accountId: account, accessKeyId };
+  }
   const role = actor.kind === 'executor' ? EXECUTION_ROLE : actor.role;
   const sessionName = actor.kind === 'executor' ? `AthenaExecutor-${actor.sessionId}` : actor.sessionName;
-  const rolePath = actor.kind === 'executor' ? `service-role/${role}` : role;
+  const rolePath = actor.kind === 'executor' ? 'service-role/' : (actor.rolePath ?? '');
+  const roleId = (actor.kind === 'assumed-role' && actor.roleId) || 'AROAEXAMPLEPRINCIPAL';
+  const issuedAt = (actor.kind === 'assumed-role' && actor.issuedAt) || '2022-10-14T16:41:51Z';
   return {
     type: 'AssumedRole',
-    principalId: `AROAEXAMPLEPRINCIPAL:${sessionName}`,
-    arn: `arn:aws:sts::${ACCOUNT_ID}:assumed-role/${role}/${sessionName}`,
-    accountId: ACCOUNT_ID,
+    principalId: `${roleId}:${sessionName}`,
+    arn: actorArn(actor),
+    accountId: account,
     accessKeyId,
     sessionContext: {
       sessionIssuer: {
         type: 'Role',
-        principalId: 'AROAEXAMPLEPRINCIPAL',
-        arn: `arn:aws:iam::${ACCOUNT_ID}:role/${rolePath}`,
-        accountId: ACCOUNT_ID,
+        principalId: roleId,
+        arn: `arn:aws:iam::${account}:role/${rolePath}${role}`,
+        accountId: account,
         userName: role,
       },
       webIdFederationData: {},
-      attributes: { creationDate: '2022-10-14T16:41:51Z', mfaAuthenticated: 'false' },
+      attributes: { creationDate: issuedAt, mfaAuthenticated: 'false' },
     },
   };
 }
@@ -105,7 +166,7 @@ export function record(input: RecordInput): CloudTrailRecord {
     eventName: input.eventName,
     awsRegion: region,
     sourceIPAddress: input.sourceIPAddress ?? EXAMPLE_IP,
-    userAgent: input.actor.kind === 'executor' ? EXECUTOR_AGENT : CONSOLE_AGENT,
+    userAgent: input.userAgent ?? (input.actor.kind === 'executor' ? EXECUTOR_AGENT : CONSOLE_AGENT),
   };
   if (input.errorCode) {
     out.errorCode = input.errorCode;
@@ -113,17 +174,17 @@ export function record(input: RecordInput): CloudTrailRecord {
   }
   out.requestParameters = input.requestParameters ?? null;
   out.responseElements = input.errorCode ? null : (input.responseElements ?? null);
-  out.requestID = fakeUuid();
+  out.requestID = input.requestId ?? fakeUuid();
   out.eventID = input.eventId ?? fakeUuid();
   out.readOnly = input.readOnly ?? /^(Get|List|Export)/.test(input.eventName);
   out.eventType = 'AwsApiCall';
   out.managementEvent = true;
-  out.recipientAccountId = ACCOUNT_ID;
+  out.recipientAccountId = input.actor.account ?? ACCOUNT_ID;
   out.eventCategory = 'Management';
   out.tlsDetails = {
     tlsVersion: 'TLSv1.2',
     cipherSuite: 'ECDHE-RSA-AES128-GCM-SHA256',
-    clientProvidedHostHeader: `athena.${region}.amazonaws.com`,
+    clientProvidedHostHeader: input.host ?? `athena.${region}.amazonaws.com`,
   };
   return out as CloudTrailRecord;
 }
@@ -275,7 +336,7 @@ export function call(
 export function toLookupEvent(r: CloudTrailRecord): Record<string, unknown> {
   const ui = r.userIdentity as Record<string, unknown>;
   const arn = String(ui.arn ?? '');
-  const username = ui.type === 'IAMUser' ? ui.userName : arn.slice(arn.lastIndexOf('/') + 1);
+  const username = ui.type === 'IAMUser' ? ui.userName : ui.type === 'Root' ? 'root' : arn.slice(arn.lastIndexOf('/') + 1);
   return {
     EventId: r.eventID,
     EventName: r.eventName,
