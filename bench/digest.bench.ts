@@ -37,9 +37,9 @@ export const digestFigure: Figure = {
     let outputChars = 0;
     try {
       const { start, end } = dayBounds(DAY, 'UTC');
-      dayRecords = (store.db.prepare('SELECT count(*) AS n FROM records WHERE event_time >= ? AND event_time < ?').get(start, end) as { n: number }).n;
+      dayRecords = (store.db.prepare('SELECT count(*) AS n FROM all_records WHERE event_time >= ? AND event_time < ?').get(start, end) as { n: number }).n;
       const busiest = store.db
-        .prepare(`SELECT date(event_time / 1000, 'unixepoch') AS day, count(*) AS n FROM records GROUP BY day ORDER BY n DESC LIMIT 1`)
+        .prepare(`SELECT date(event_time / 1000, 'unixepoch') AS day, count(*) AS n FROM all_records GROUP BY day ORDER BY n DESC LIMIT 1`)
         .get() as { day: string; n: number };
       if (busiest.day !== DAY) throw new Error(`busiest day is ${busiest.day}, not ${DAY}`);
       const now = Date.now();

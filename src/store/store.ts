@@ -475,6 +475,19 @@ export class Store {
     };
   }
 
+  /**
+   * Marks the non-final calculation answers of a session as no longer known (Athena now refuses
+   * to list them): a RUNNING from before the refusal must not stand as confirmed for ever.
+   */
+  withdrawOpenCalculationAnswers(sessionId: string, status: EnrichmentStatus, now: number): number {
+    return this.write(
+      () =>
+        this.db
+          .prepare(`UPDATE enrichment SET status = ?, payload = NULL, fetched_at = ? WHERE kind = 'calculation' AND terminal = 0 AND status = 'ok' AND json_extract(payload, '$.sessionId') = ?`)
+          .run(status, now, sessionId.toLowerCase()).changes,
+    );
+  }
+
   putEnrichment(row: EnrichmentRow): void {
     this.write(() =>
       this.stmts.putEnrichment.run({

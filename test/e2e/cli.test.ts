@@ -84,12 +84,14 @@ describe('CLI', () => {
     const r = await runCli(['session', SESSION.toUpperCase(), '--json'], env());
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout);
-    for (const k of ['sessionId', 'state', 'stateSource', 'owner', 'ownerArn', 'workgroup', 'startedAt', 'endedAt', 'region', 'calculations', 'notebookId', 'failedCalls', 'events']) {
+    for (const k of ['sessionId', 'state', 'stateSource', 'owner', 'ownerArn', 'workgroup', 'startedAt', 'endedAt', 'region', 'calculations', 'notebookId', 'failedCalls', 'events', 'account', 'tags', 'sparkUiUrl', 'consoleUrl']) {
       expect(j).toHaveProperty(k);
     }
+    expect(j).toMatchObject({ account: '123456789012', tags: {}, sparkUiUrl: null });
+    expect(j.consoleUrl).toMatch(/^https:\/\/us-east-1\.console\.aws\.amazon\.com\/athena\/home\?region=us-east-1#/);
     expect(j).toMatchObject({ sessionId: SESSION, state: 'TERMINATED', stateSource: 'cloudtrail', owner: 'alias', workgroup: 'notebook-workgroup', startedAt: '2022-10-14T17:05:36.000Z', endedAt: '2022-10-14T17:21:03.000Z', region: 'us-east-1', notebookId: 'b8f5854b-1042-4b90-9d82-51d3c2fd5c04', events: 2 });
     const human = await runCli(['session', SESSION], env());
-    expect(human.stdout).toContain('Owner:        alias');
+    expect(human.stdout).toMatch(/Owner: +alias\n/);
     expect(human.stdout).not.toContain('203.0.113');
   });
 

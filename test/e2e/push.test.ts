@@ -202,7 +202,7 @@ describe('athena-session-bot start with SQS_QUEUE_URL', () => {
     } finally {
       expect((await d.stop('SIGTERM')).code).toBe(0);
     }
-    const stored = readDb(db, (x) => x.prepare('SELECT event_id FROM records').all() as Array<{ event_id: string }>).map((r) => r.event_id);
+    const stored = readDb(db, (x) => x.prepare('SELECT event_id FROM all_records').all() as Array<{ event_id: string }>).map((r) => r.event_id);
     expect(new Set(stored).size).toBe(stored.length);
     // Everything that is not a routine read is in the records table (routine reads may be kept elsewhere).
     const notable = all.filter((r) => r.eventName !== 'GetCalculationExecutionStatus').map((r) => r.eventID);

@@ -268,6 +268,8 @@ describe('buildDigest: details', () => {
       estimatedCostUsd: 0,
       byUser: {},
       byWorkgroup: {},
+      setApartCalls: { bot: 0, ignored: 0 },
+      advice: [],
       generatedAt: NOW,
     });
   });

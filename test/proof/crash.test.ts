@@ -304,7 +304,7 @@ describe('crash test: SIGKILL at seeded moments, restart on the same store', () 
       drained = await until(
         () => {
           const state = readDb((x) => {
-            const ids = new Set((x.prepare('SELECT event_id FROM records').all() as Array<{ event_id: string }>).map((r) => r.event_id));
+            const ids = new Set((x.prepare('SELECT event_id FROM all_records').all() as Array<{ event_id: string }>).map((r) => r.event_id));
             const cursor = x.prepare('SELECT updated_at AS u FROM poll_cursors WHERE region = ?').get(REGION) as { u: number } | undefined;
             const pending = (x.prepare(`SELECT count(*) AS n FROM slack_posts WHERE status = 'pending'`).get() as { n: number }).n;
             const digest = x.prepare(`SELECT status FROM slack_posts WHERE key LIKE 'digest:%' AND kind = 'digest'`).get() as { status: string } | undefined;
@@ -334,8 +334,8 @@ describe('crash test: SIGKILL at seeded moments, restart on the same store', () 
     // --- every record the fake served is in the store exactly once --------------------------
     const store = new Database(db, { readonly: true });
     try {
-      const stored = (store.prepare('SELECT event_id FROM records').all() as Array<{ event_id: string }>).map((r) => r.event_id);
-      const counts = store.prepare('SELECT count(*) AS n, count(DISTINCT event_id) AS d FROM records').get() as { n: number; d: number };
+      const stored = (store.prepare('SELECT event_id FROM all_records').all() as Array<{ event_id: string }>).map((r) => r.event_id);
+      const counts = store.prepare('SELECT count(*) AS n, count(DISTINCT event_id) AS d FROM all_records').get() as { n: number; d: number };
       expect(counts.n).toBe(counts.d);
       const storedSet = new Set(stored);
       expect([...sparkIds].filter((id) => !storedSet.has(id)), 'records the fake served but the store lacks').toEqual([]);

@@ -70,11 +70,17 @@ beforeEach(() => {
 
 
 /** Notebook polling inside one session: n GetSessionStatus records between from and to. */
-function polling(sid: string, n: number, from: number, to: number): CloudTrailRecord[] {
-  return Array.from({ length: n }, (_, i) => call('GetSessionStatus', { actor: executor(sid), eventTime: from + Math.floor(((to - from) * i) / n), params: { sessionId: sid } }));
+/** A notebook waiting on its calculations polls their status (or, with none named, the session's). */
+function polling(sid: string, n: number, from: number, to: number, calcs: string[] = []): CloudTrailRecord[] {
+  return Array.from({ length: n }, (_, i) => {
+    const eventTime = from + Math.floor(((to - from) * i) / n);
+    return calcs.length
+      ? call('GetCalculationExecutionStatus', { actor: executor(sid), eventTime, params: { calculationExecutionId: calcs[i % calcs.length] } })
+      : call('GetSessionStatus', { actor: executor(sid), eventTime, params: { sessionId: sid } });
+  });
 }
 
-const storedIds = (store: Store) => new Set((store.db.prepare('SELECT event_id FROM records').all() as Array<{ event_id: string }>).map((r) => r.event_id));
+const storedIds = (store: Store) => new Set((store.db.prepare('SELECT event_id FROM all_records').all() as Array<{ event_id: string }>).map((r) => r.event_id));
 const missing = (store: Store, ids: Iterable<string>) => {
   const have = storedIds(store);
   return [...ids].filter((id) => !have.has(id));
@@ -181,7 +187,7 @@ describe('CloudTrail faults', () => {
       expect(missing(rt.store, during.map((r) => r.eventID))).toEqual([]);
       expect(recovered).toBe(true);
       expect(await healthz()).toBe(200);
-      const ids = rt.store.db.prepare('SELECT count(*) AS n, count(DISTINCT event_id) AS d FROM records').get() as { n: number; d: number };
+      const ids = rt.store.db.prepare('SELECT count(*) AS n, count(DISTINCT event_id) AS d FROM all_records').get() as { n: number; d: number };
       expect(ids).toEqual({ n: before.length + during.length, d: before.length + during.length });
     } finally {
       aws.setDown(false);
@@ -251,13 +257,12 @@ describe('Athena AccessDenied mid-run', () => {
       events([
         startSession({ sessionId: sid, eventTime: T0 - 60 * MINUTE, actor: human('heidi'), maxConcurrentDpus: 20 }),
         startCalculation({ sessionId: sid, calculationId: c1, eventTime: T0 - 45 * MINUTE }),
-        ...polling(sid, 10, T0 - 10 * MINUTE, T0),
+        ...polling(sid, 10, T0 - 10 * MINUTE, T0, [c1]),
       ]),
       T0,
     );
     aws.setSession(REGION, athenaSession({ SessionId: sid, Status: { State: 'BUSY', StartDateTime: T0 - 60 * MINUTE } }));
     aws.setCalculation(REGION, athenaCalculation({ CalculationExecutionId: c1, SessionId: sid, Status: { State: 'RUNNING', SubmissionDateTime: T0 - 45 * MINUTE } }));
-    aws.setCalculation(REGION, athenaCalculation({ CalculationExecutionId: c2, SessionId: sid, Status: { State: 'RUNNING', SubmissionDateTime: T0 - 35 * MINUTE } }));
     const model = () => ({ now: clock.now(), longRunningMinutes: 30, dpuHourPriceUsd: 0.35 });
     try {
       // Allowed: confirmed by Athena, and the alert says so.
@@ -269,10 +274,11 @@ describe('Athena AccessDenied mid-run', () => {
 
       // Mid-run the role loses athena:Get*; a second calculation crosses the threshold.
       aws.denyAthena(true);
+      aws.setCalculation(REGION, athenaCalculation({ CalculationExecutionId: c2, SessionId: sid, Status: { State: 'RUNNING', SubmissionDateTime: T0 - 35 * MINUTE } }));
       store.insertEvents(events([startCalculation({ sessionId: sid, calculationId: c2, eventTime: T0 - 35 * MINUTE })]), clock.now());
       for (let cycle = 0; cycle < 4; cycle++) {
         clock.advance(cycle === 2 ? 61 * MINUTE : 2 * MINUTE); // past the hour-long back-off once: asked again, denied again
-        store.insertEvents(events(polling(sid, 3, clock.now() - MINUTE, clock.now())), clock.now()); // the notebook is still busy
+        store.insertEvents(events(polling(sid, 4, clock.now() - MINUTE, clock.now(), [c1, c2])), clock.now()); // the notebook is still busy
         const r = await enricher.enrichOpenWork(alerts.watched());
         expect(r.denied).toBeGreaterThan(0);
         alerts.onCycle(r.views);
@@ -295,7 +301,7 @@ describe('Athena AccessDenied mid-run', () => {
       expect(posted.map((m) => m.metadata?.event_payload.key)).toEqual([`alert:${c1}`, `alert:${c2}`]);
 
       const denials = log.lines().filter((l) => String(l.msg).startsWith('no permission for athena:'));
-      expect(denials.map((l) => l.operation).sort()).toEqual(['GetCalculationExecution', 'GetSession']);
+      expect(denials.map((l) => l.operation).sort()).toEqual(['GetResourceDashboard', 'GetSession', 'ListCalculationExecutions']);
       expect(denials.every((l) => l.level === 40)).toBe(true);
     } finally {
       await delivery.close();

@@ -40,7 +40,7 @@ afterAll(async () => {
 const storedIds = (db: string): string[] => {
   const d = new Database(db, { readonly: true, fileMustExist: true, timeout: 5000 });
   try {
-    return (d.prepare('SELECT event_id FROM records').all() as Array<{ event_id: string }>).map((r) => r.event_id);
+    return (d.prepare('SELECT event_id FROM all_records').all() as Array<{ event_id: string }>).map((r) => r.event_id);
   } finally {
     d.close();
   }

@@ -59,14 +59,18 @@ export class AlertManager {
       if (session.endedAt !== null) continue;
       for (const calculation of session.calculations) {
         if (!calculation.longRunning || calculation.endedAt !== null || known.get(calculation.calculationId)) continue;
-        const stored = lookup.calculation(calculation.calculationId);
         // An answer from before the calculation could have been long-running (e.g. a report
         // asked while it ran) says nothing about now: treat it as not asked yet.
-        const answer = stored && stored.fetchedAt >= calculation.startedAt + model.longRunningMinutes * 60_000 ? stored : undefined;
+        const since = calculation.startedAt + model.longRunningMinutes * 60_000;
+        const stored = lookup.calculation(calculation.calculationId);
+        const answer = stored && stored.fetchedAt >= since ? stored : undefined;
+        // Calculations are asked a session at a time: a refused or failed listing is the answer for each.
+        const listing = store.getEnrichment('listing', session.sessionId);
+        const listingFailed = listing !== undefined && listing.fetchedAt >= since && (listing.status === 'denied' || listing.status === 'error');
         if (answer?.status === 'ok') {
           if (TERMINAL_CALCULATION_STATES.has(answer.facts.state)) continue;
           items.push({ session, calculation, confirmed: true });
-        } else if (!this.o.athenaConfigured || (answer && answer.status !== 'not-found')) {
+        } else if (!this.o.athenaConfigured || (answer && answer.status !== 'not-found') || listingFailed) {
           // No Athena, no permission, or Athena failing: page, saying it is unconfirmed.
           items.push({ session, calculation, confirmed: false });
         }

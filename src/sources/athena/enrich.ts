@@ -266,6 +266,7 @@ export class Enricher {
     }
     if (signal?.aborted || (answer.status === 'error' && previous === 'ok')) return false;
     store.putEnrichment({ kind, id, region, status: answer.status, terminal: answer.status === 'not-found', payload: null, fetchedAt: now });
+    if (kind === 'listing' && answer.status === 'denied') store.withdrawOpenCalculationAnswers(id, 'denied', now);
     return false;
   }
 

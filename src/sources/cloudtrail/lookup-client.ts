@@ -84,7 +84,8 @@ export function createCloudTrailSource(o: LookupClientOptions): CloudTrailSource
           }
           }),
         {
-          attempts: o.attempts ?? (o.quick ? 2 : 8),
+          // Interactive look-ups retry a little too: another process (the running bot) may be spending the same 2/s.
+          attempts: o.attempts ?? (o.quick ? 4 : 8),
           baseMs: 500,
           maxMs: 20_000,
           retryable: isRetryableAwsError,

@@ -58,7 +58,7 @@ function setup(o: { pair?: QueuePair; store?: Store; waitTimeSeconds?: number; o
   return { consumer, store, pair, clock, metrics, lines };
 }
 
-const storedIds = (store: Store) => (store.db.prepare('SELECT event_id FROM records').all() as Array<{ event_id: string }>).map((r) => r.event_id);
+const storedIds = (store: Store) => (store.db.prepare('SELECT event_id FROM all_records').all() as Array<{ event_id: string }>).map((r) => r.event_id);
 const drained = (pair: QueuePair) => sqs.depth(pair.queueName).total === 0;
 
 /** A real SQLite trigger that refuses some inserts, as a broken disk or schema would. */
