@@ -9,7 +9,7 @@ export interface ActiveSessionsDeps {
   store: Store;
   athena: AthenaSource;
   /** Told of refusals, so the operator hears once which permission is missing. */
-  enricher?: { noteRefusal(region: string, op: AthenaOperation, now: number): void };
+  enricher?: { noteRefusal(region: string, op: AthenaOperation, now: number): void; isBackedOff(region: string, op: AthenaOperation, now: number): boolean };
   clock: Clock;
   logger: Logger;
   regions: readonly string[];
@@ -35,6 +35,8 @@ export async function refreshActiveSessions(d: ActiveSessionsDeps, signal?: Abor
 async function refreshRegion(d: ActiveSessionsDeps, region: string, signal?: AbortSignal): Promise<boolean> {
   const { store, athena, clock } = d;
   const now = clock.now();
+  // Refused within the hour: asking again every cycle would only be refused again.
+  if (d.enricher?.isBackedOff(region, 'ListWorkGroups', now) || d.enricher?.isBackedOff(region, 'ListSessions', now)) return false;
   const cached = store.getEnrichment('workgroups', region);
   let workgroups: WorkGroupSummary[];
   if (cached?.status === 'ok' && now - cached.fetchedAt < WORKGROUPS_TTL_MS) {

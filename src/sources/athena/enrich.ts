@@ -270,6 +270,11 @@ export class Enricher {
     return false;
   }
 
+  /** Whether Athena refused this operation in this region within the last hour (then it is not asked). */
+  isBackedOff(region: string, op: AthenaOperation, now: number): boolean {
+    return (this.deniedUntil.get(`${region}:${op}`) ?? 0) > now;
+  }
+
   /** A refusal backs off for an hour and is told to the operator once, with what granting it buys. */
   noteRefusal(region: string, op: AthenaOperation, now: number): void {
     const key = `${region}:${op}`;
