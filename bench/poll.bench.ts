@@ -13,12 +13,19 @@
  * the pollers: cycle 0 reads the last 24 h (the backfill); then the clock moves one poll
  * interval (60 s), the records of that minute are added to the fake (visible at once), and
  * a steady cycle reads cursor − 20 min → now.
+ *
+ * After every cycle the adaptive pollers also run the Athena side as `start` does (the
+ * Enricher: GetSession of open sessions, ListCalculationExecutions of sessions with work past
+ * the threshold, the active listing ListWorkGroups → ListSessions, Spark UI links), against the
+ * fake's Athena state for the workload, and the Athena calls of each cycle are counted.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { startAwsFake } from '../test/fakes/aws-fake.js';
 import { useAwsFakeEnv } from '../test/support/harness.js';
-import { generateRecords } from '../test/support/workload.js';
+import { generateRecords, planWorkload } from '../test/support/workload.js';
+import { createAthenaSource } from '../src/sources/athena/athena-source.js';
+import { Enricher } from '../src/sources/athena/enrich.js';
 import type { CloudTrailRecord } from '../test/support/cloudtrail-records.js';
 import { createCloudTrailSource } from '../src/sources/cloudtrail/lookup-client.js';
 import { pollRegion, STRATEGY_HOLD_CYCLES, type PollResult } from '../src/sources/cloudtrail/poll.js';
@@ -43,6 +50,9 @@ interface Run {
   region: string;
   store: Store;
   cycles: Array<PollResult & { wallMs: number }>;
+  /** Athena calls made after each cycle, by operation (adaptive pollers only). */
+  athena: Array<Record<string, number>>;
+  enricher?: Enricher;
 }
 
 const REGIONS: Record<Account, Record<Mode, string>> = {
@@ -113,8 +123,19 @@ export const pollFigure: Figure = {
           const file = path.join(WORK, 'poll', `${account}-${mode}.sqlite`);
           fs.mkdirSync(path.dirname(file), { recursive: true });
           rmDb(file);
-          runs.push({ account, mode, region, store: Store.open(file), cycles: [] });
+          const store = Store.open(file);
+          const enricher =
+            mode === 'adaptive'
+              ? new Enricher({ store, athena: createAthenaSource({ logger: silentLogger }), clock, logger: silentLogger, longRunningMinutes: 30, dpuHourPriceUsd: 0.35, refreshMs: INTERVAL_MS })
+              : undefined;
+          runs.push({ account, mode, region, store, cycles: [], athena: [], enricher });
         }
+      }
+      // The Athena API as it stands at the end of the simulated span, in both adaptive pollers' regions.
+      const truth = planWorkload(base).truth.athena;
+      for (const region of [REGIONS.quiet.adaptive, REGIONS.busy.adaptive]) {
+        for (const { session } of truth.sessions) fake.setSession(region, session);
+        for (const { calculation } of truth.calculations) fake.setCalculation(region, calculation);
       }
       const addUpTo = (from: number, to: number) => {
         for (const run of runs) {
@@ -132,6 +153,7 @@ export const pollFigure: Figure = {
             const r = await pollRegion(run.region, { store: run.store, source, clock, logger: silentLogger, lookbackMinutes: LOOKBACK_MIN, backfillHours });
             const result = { ...r, wallMs: performance.now() - t0 };
             run.cycles.push(result);
+            if (run.enricher) run.athena.push((await run.enricher.enrichOpenWork([], undefined, [run.region])).callsByOperation);
             return result;
           }),
         );
@@ -194,6 +216,22 @@ export const pollFigure: Figure = {
           });
         }
       }
+      const athenaTotal = (c: Record<string, number>) => Object.values(c).reduce((n, x) => n + x, 0);
+      const athenaOps = (cs: Array<Record<string, number>>) => {
+        const sum: Record<string, number> = {};
+        for (const c of cs) for (const [op, n] of Object.entries(c)) sum[op] = (sum[op] ?? 0) + n;
+        return Object.entries(sum).map(([op, n]) => `${op} ${(n / cs.length).toFixed(1)}`).join(', ');
+      };
+      for (const a of ['quiet', 'busy'] as const) {
+        const run = runs.find((r) => r.account === a && r.mode === 'adaptive')!;
+        const steady = run.athena.slice(1);
+        rows.push({
+          figure: `poll ${a}: Athena calls per steady cycle (next to ${steadyMean(a, 'adaptive').toFixed(1)} LookupEvents)`,
+          value: `${mean(steady.map(athenaTotal)).toFixed(1)} (${athenaOps(steady) || 'none'}); backfill cycle ${athenaTotal(run.athena[0] ?? {})}`,
+          target: '—',
+          ok: null,
+        });
+      }
       rows.push({ figure: 'poll: busiest second, any poller (LookupEvents)', value: `${busiest} req/s, ${throttled} throttled`, target: '≤ 2', ok: busiest <= 2 });
 
       return {
@@ -226,6 +264,7 @@ export const pollFigure: Figure = {
           pureEventSourceCallsPerSteadyCycle: { quiet: pureSourceSteady('quiet'), busy: pureSourceSteady('busy') },
           busiestSecond: busiest,
           throttled,
+          athenaCallsPerCycle: Object.fromEntries(runs.filter((r) => r.enricher).map((r) => [r.account, r.athena])),
           perRegion,
         },
         notes: [
