@@ -101,4 +101,21 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE records ADD COLUMN account TEXT;
   `,
+  // 3: the digest: headline figures of finished days remembered for the trend, and files
+  // (the digest chart) in the outbox with the upload's progress
+  `
+  CREATE TABLE digest_days (
+    timezone    TEXT NOT NULL,
+    date        TEXT NOT NULL,
+    params      TEXT NOT NULL,
+    headline    TEXT NOT NULL,
+    records     INTEGER NOT NULL,
+    computed_at INTEGER NOT NULL,
+    PRIMARY KEY (timezone, date, params)
+  );
+  ALTER TABLE slack_posts ADD COLUMN file BLOB;
+  ALTER TABLE slack_posts ADD COLUMN file_id TEXT;
+  ALTER TABLE slack_posts ADD COLUMN upload_url TEXT;
+  ALTER TABLE slack_posts ADD COLUMN attempted_at INTEGER;
+  `,
 ];

@@ -36,7 +36,7 @@ export async function startCommand(argv: string[], io: CliIO): Promise<number> {
     { regions: rt.config.regions, intervalSeconds: rt.config.pollIntervalSeconds, digest: Boolean(rt.config.digest.channel), alerts: Boolean(rt.config.alertChannel), socketMode: Boolean(rt.config.slack.appToken) },
     'athena-session-bot started',
   );
-  digests.start();
+  await digests.start();
   loop.start();
 
   await new Promise<void>((resolve) => {
