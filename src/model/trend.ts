@@ -82,7 +82,7 @@ export function dailyTrend(current: Headline, previous: readonly HistoryDay[]): 
   return {
     ...base,
     figures: compare(current, average),
-    note: missing ? `average of ${known.length} day${known.length === 1 ? '' : 's'}: the store began after ${previous[missing - 1]!.date}` : null,
+    note: missing ? `average of ${known.length} day${known.length === 1 ? '' : 's'}: the store's first full day is ${previous[missing]!.date}` : null,
   };
 }
 

@@ -42,20 +42,25 @@ function libraries() {
   return loaded;
 }
 
+/** The SVG Vega draws for a Vega-Lite spec, in the chart font (the first step of `renderPng`). */
+export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  const { vega, compile } = await libraries();
+  const view = new vega.View(vega.parse(compile(spec, { config: { font: CHART_FONT } }).spec), { renderer: 'none' });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
 /**
  * Draws a Vega-Lite spec to PNG bytes: Vega-Lite → Vega → SVG (Vega's headless renderer) →
  * PNG (resvg). The libraries are loaded on the first call, so commands that never draw do not
  * pay for loading them.
  */
 export async function renderPng(spec: TopLevelSpec, o: PngOptions = {}): Promise<Buffer> {
-  const { vega, compile, Resvg } = await libraries();
-  const view = new vega.View(vega.parse(compile(spec, { config: { font: CHART_FONT } }).spec), { renderer: 'none' });
-  let svg: string;
-  try {
-    svg = await view.toSVG();
-  } finally {
-    view.finalize();
-  }
+  const { Resvg } = await libraries();
+  const svg = await renderSvg(spec);
   const image = new Resvg(svg, {
     font: { loadSystemFonts: false, fontFiles: [CHART_FONT_FILES.regular, CHART_FONT_FILES.bold], defaultFontFamily: CHART_FONT, sansSerifFamily: CHART_FONT },
     fitTo: { mode: 'zoom', value: o.scale ?? 1.5 },
