@@ -305,3 +305,61 @@ describe('postDigestCommand', () => {
     expect(topLevel(env.slack)).toHaveLength(1);
   });
 });
+
+describe('weekly digest', () => {
+  const WEEKLY = '0 9 * * 1'; // Mondays 09:00
+  /** Monday 2026-11-23 09:00 UTC: the week of 2026-11-16 … 2026-11-22. */
+  const MONDAY = FIRE;
+
+  function weeklyScheduler(env: Env, clock: TestClock, queue = env.queue()): DigestScheduler {
+    const s = new DigestScheduler({ store: env.store, outbox: env.outbox, delivery: queue, config: env.config, clock, logger: env.logger });
+    cleanups.push(() => s.stop());
+    return s;
+  }
+
+  it('DIGEST_WEEKLY_CRON posts the 7 days ending yesterday, with its chart, once across restarts; missed while down, posted on return', async () => {
+    const env = await setup({ DIGEST_WEEKLY_CRON: WEEKLY, DIGEST_CRON: '0 9 1 1 *' });
+    seedDay(env.store, { users: 2, longCalcs: 2, imports: 0 });
+    setCreatedAt(env.store, MONDAY - 30 * 24 * 60 * MINUTE);
+    // The bot comes back on Wednesday: Monday's weekly fire passed while it was down.
+    const clock = new TestClock(MONDAY + 2 * 24 * 60 * MINUTE);
+    const q = env.queue();
+    const first = weeklyScheduler(env, clock, q);
+    await first.start();
+    const key = digestKey(DAY, 'week');
+    expect(key).toBe('digest-week:2026-11-22');
+    expect(env.outbox.family(key)).toEqual([key, `${key}:chart`, `${key}:reply:0`]);
+    expect(env.outbox.get(key)!.payload.text).toMatch(/^Athena Spark weekly digest for 2026-11-16 to 2026-11-22: 2 sessions/);
+    expect(await q.drain(env.outbox.family(key), 15_000)).toBe(true);
+    await first.stop();
+
+    const second = weeklyScheduler(env, clock);
+    await second.start();
+    expect(await second.catchUp()).toEqual([]);
+    expect(await second.fire(MONDAY, 'week')).toEqual([]);
+    const summaries = topLevel(env.slack);
+    expect(summaries).toHaveLength(1);
+    expect(keyOf(summaries[0]!)).toBe(key);
+    const chart = env.slack.messages(DIGEST).find((m) => m.files)!;
+    expect(chart.thread_ts).toBe(summaries[0]!.ts);
+    expect(chart.files![0]!.name).toBe('athena-spark-weekly-digest-2026-11-16-to-2026-11-22.png');
+  });
+
+  it('is off by default, and the daily digest does not post the weekly one', async () => {
+    const env = await setup();
+    setCreatedAt(env.store, MONDAY - 30 * 24 * 60 * MINUTE);
+    const s = weeklyScheduler(env, new TestClock(MONDAY + 60 * MINUTE));
+    await s.start();
+    expect(env.outbox.get(digestKey(DAY, 'week'))).toBeUndefined();
+    expect(env.outbox.get(digestKey(DAY))).toBeDefined();
+  });
+
+  it('digest --post --week posts the weekly digest, and says so the second time', async () => {
+    const env = await setup();
+    seedDay(env.store, { users: 2, longCalcs: 1, imports: 0 });
+    const rt = { store: env.store, config: env.config, logger: env.logger, metrics: new Metrics() } as unknown as Runtime;
+    expect(await postDigestCommand(rt, DAY, 'week')).toMatch(/^posted the weekly digest for the week ending 2026-11-22 to C0DIGEST \(ts [\d.]+, its chart, 1 thread reply\)$/);
+    expect(await postDigestCommand(rt, DAY, 'week')).toMatch(/^the weekly digest for the week ending 2026-11-22 was already posted/);
+    expect(topLevel(env.slack).map(keyOf)).toEqual([digestKey(DAY, 'week')]);
+  });
+});
