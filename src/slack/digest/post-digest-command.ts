@@ -14,7 +14,10 @@ export async function postDigestCommand(rt: Runtime, date: string, period: Diges
   const key = digestKey(date, period);
   const name = period === 'week' ? `the weekly digest for the week ending ${date}` : `the digest for ${date}`;
   const before = outbox.get(key);
-  if (before?.status === 'posted') return `${name} was already posted to ${before.channel} (ts ${before.ts})`;
+  // Posted whole before: nothing to do. Posted in part (a run stopped mid-thread): finish it.
+  if (before?.status === 'posted' && outbox.family(key).every((k) => outbox.get(k)?.status !== 'pending')) {
+    return `${name} was already posted to ${before.channel} (ts ${before.ts})`;
+  }
   await enqueueDigest(rt.store, outbox, rt.config, date, Date.now(), { period, logger: rt.logger });
   const keys = outbox.family(key);
   const delivery = new DeliveryQueue({ outbox, web: createWebClient(rt.config.slack.botToken!, rt.config.slack.apiUrl, rt.logger), logger: rt.logger, metrics: rt.metrics });
