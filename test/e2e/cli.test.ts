@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { awsEnvFor, startAwsFake, type AwsFake } from '../fakes/aws-fake.js';
@@ -119,6 +120,29 @@ describe('CLI', () => {
     expect(JSON.parse(week.stdout)).toMatchObject({ period: 'week', from: '2022-10-10', to: '2022-10-16', date: '2022-10-16', sessionsStarted: 1, notebookImports: 1 });
     const text = await runCli(['digest', '--date', '2022-10-16', '--week'], env());
     expect(text.stdout).toContain('Athena Spark weekly digest — 2022-10-10 to 2022-10-16 (UTC)');
+  });
+
+  it('loads the drawing libraries only for a command that draws (start-up time of the others)', async () => {
+    // A module hook that names every Vega, Vega-Lite or resvg module the process loads.
+    const hooks = path.join(dir, 'trace-hooks.mjs');
+    fs.writeFileSync(
+      hooks,
+      `export async function resolve(specifier, context, next) {
+        const r = await next(specifier, context);
+        if (/node_modules\\/(vega|vega-lite|@resvg)\\//.test(r.url)) console.error('drawing library loaded: ' + r.url);
+        return r;
+      }`,
+    );
+    const trace = path.join(dir, 'trace.mjs');
+    fs.writeFileSync(trace, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`);
+    const traced = env({ NODE_OPTIONS: `--import=${trace}` });
+    for (const args of [['digest', '--date', '2022-10-14', '--json'], ['digest', '--date', '2022-10-14'], ['help']]) {
+      const r = await runCli(args, traced);
+      expect({ args, code: r.code, stderr: r.stderr }).toEqual({ args, code: 0, stderr: '' });
+    }
+    const drawing = await runCli(['digest', '--date', '2022-10-14', '--chart', path.join(dir, 'traced.png')], traced);
+    expect(drawing.code).toBe(0);
+    expect(drawing.stderr).toContain('drawing library loaded');
   });
 
   it('digest --chart to a path it cannot write: one clear line, exit 1, nothing else', async () => {
