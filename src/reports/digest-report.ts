@@ -4,7 +4,7 @@ import { datesEnding, dayPeriod, weekPeriod, type DigestPeriod } from '../model/
 import { foldSession } from '../model/session.js';
 import { dailyTrend, headlineOf, weeklyTrend, type HistoryDay, type Trend } from '../model/trend.js';
 import type { EnrichmentLookup, SessionView } from '../model/types.js';
-import { previousDate } from '../model/zoned-day.js';
+import { nextDate, previousDate } from '../model/zoned-day.js';
 import type { NotebookEvent } from '../records/types.js';
 import { DigestHistory } from '../store/digest-history.js';
 import type { Store } from '../store/store.js';
@@ -66,7 +66,17 @@ export function buildDigestReport(store: Store, opts: DigestOptions, enrichment:
   let trend: Trend | null = null;
   if (opts.trend !== false) {
     const headline = headlineOf(digest);
-    const before = datesEnding(previousDate(period.from), 7).map((date) => historyDay(store, history, recordsBeginAt, date, opts, enrichment));
+    // Each day's record count is needed for it and for the day before it: count each day once.
+    const counts = new Map<string, number>();
+    const countDay = (date: string) => {
+      let n = counts.get(date);
+      if (n === undefined) {
+        const { start, end } = dayPeriod(date, opts.timezone);
+        counts.set(date, (n = history.countRecords(start, end)));
+      }
+      return n;
+    };
+    const before = datesEnding(previousDate(period.from), 7).map((date) => historyDay(store, history, recordsBeginAt, date, opts, enrichment, countDay));
     trend = period.kind === 'week' ? weeklyTrend(headline, before) : dailyTrend(headline, before);
   }
   return { ...digest, period, breakdown, trend, coverage, dpuHourPriceUsd: opts.dpuHourPriceUsd };
@@ -77,11 +87,19 @@ export function buildDigestReport(store: Store, opts: DigestOptions, enrichment:
  * day after it are over, when late records and run-overs have mostly arrived). A day that
  * starts before the store's first record has no history: it is not a day of zeros.
  */
-function historyDay(store: Store, history: DigestHistory, recordsBeginAt: number | null, date: string, opts: DigestOptions, enrichment: EnrichmentLookup): HistoryDay {
+function historyDay(
+  store: Store,
+  history: DigestHistory,
+  recordsBeginAt: number | null,
+  date: string,
+  opts: DigestOptions,
+  enrichment: EnrichmentLookup,
+  countDay: (date: string) => number,
+): HistoryDay {
   const period = dayPeriod(date, opts.timezone);
   if (recordsBeginAt === null || recordsBeginAt > period.start) return { date, headline: null };
   // A day's headline depends on its own records and the next day's (ends of what it started).
-  const records = history.countRecords(period.start, period.end + DAY);
+  const records = countDay(date) + countDay(nextDate(date));
   const params = `${opts.longRunningMinutes}:${opts.dpuHourPriceUsd}`;
   const remembered = history.get(opts.timezone, date, params);
   if (remembered?.records === records) return { date, headline: remembered.headline };
