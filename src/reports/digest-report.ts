@@ -4,7 +4,7 @@ import { datesEnding, dayPeriod, weekPeriod, type DigestPeriod } from '../model/
 import { foldSession } from '../model/session.js';
 import { dailyTrend, headlineOf, weeklyTrend, type HistoryDay, type Trend } from '../model/trend.js';
 import type { EnrichmentLookup, SessionView } from '../model/types.js';
-import { nextDate, previousDate } from '../model/zoned-day.js';
+import { dayBounds, nextDate, previousDate } from '../model/zoned-day.js';
 import type { NotebookEvent } from '../records/types.js';
 import { DigestHistory } from '../store/digest-history.js';
 import type { Store } from '../store/store.js';
@@ -65,21 +65,43 @@ export function buildDigestReport(store: Store, opts: DigestOptions, enrichment:
   };
   let trend: Trend | null = null;
   if (opts.trend !== false) {
-    const headline = headlineOf(digest);
-    // Each day's record count is needed for it and for the day before it: count each day once.
-    const counts = new Map<string, number>();
-    const countDay = (date: string) => {
-      let n = counts.get(date);
-      if (n === undefined) {
-        const { start, end } = dayPeriod(date, opts.timezone);
-        counts.set(date, (n = history.countRecords(start, end)));
-      }
-      return n;
-    };
-    const before = datesEnding(previousDate(period.from), 7).map((date) => historyDay(store, history, recordsBeginAt, date, opts, enrichment, countDay));
-    trend = period.kind === 'week' ? weeklyTrend(headline, before) : dailyTrend(headline, before);
+    const days = trendDays(store, history, recordsBeginAt, opts, enrichment);
+    const before = historyDates(period).map((date) => days(date));
+    trend = period.kind === 'week' ? weeklyTrend(headlineOf(digest), before) : dailyTrend(headlineOf(digest), before);
   }
   return { ...digest, period, breakdown, trend, coverage, dpuHourPriceUsd: opts.dpuHourPriceUsd };
+}
+
+/** The 7 days a period's trend compares with: the 7 before it. */
+const historyDates = (period: Pick<DigestPeriod, 'from'>) => datesEnding(previousDate(period.from), 7);
+
+/**
+ * Makes (and remembers) the previous days' headline figures a digest's trend needs, one day
+ * per turn of the event loop: a running bot keeps answering Slack while a first digest on a
+ * busy store works through a week of history. `buildDigestReport` then finds them remembered.
+ */
+export async function prepareDigestHistory(store: Store, opts: DigestOptions, enrichment: EnrichmentLookup = storedEnrichment(store)): Promise<void> {
+  const history = new DigestHistory(store);
+  const days = trendDays(store, history, history.firstRecordAt(), opts, enrichment);
+  const period = opts.period === 'week' ? weekPeriod(opts.date, opts.timezone) : { from: opts.date };
+  for (const date of historyDates(period)) {
+    days(date);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+/** The history days of one trend, sharing one record count per day (a day's count serves it and the day before it). */
+function trendDays(store: Store, history: DigestHistory, recordsBeginAt: number | null, opts: DigestOptions, enrichment: EnrichmentLookup): (date: string) => HistoryDay {
+  const counts = new Map<string, number>();
+  const countDay = (date: string) => {
+    let n = counts.get(date);
+    if (n === undefined) {
+      const { start, end } = dayBounds(date, opts.timezone);
+      counts.set(date, (n = history.countRecords(start, end)));
+    }
+    return n;
+  };
+  return (date) => historyDay(store, history, recordsBeginAt, date, opts, enrichment, countDay);
 }
 
 /**
@@ -96,15 +118,15 @@ function historyDay(
   enrichment: EnrichmentLookup,
   countDay: (date: string) => number,
 ): HistoryDay {
-  const period = dayPeriod(date, opts.timezone);
-  if (recordsBeginAt === null || recordsBeginAt > period.start) return { date, headline: null };
+  const bounds = dayBounds(date, opts.timezone);
+  if (recordsBeginAt === null || recordsBeginAt > bounds.start) return { date, headline: null };
   // A day's headline depends on its own records and the next day's (ends of what it started).
   const records = countDay(date) + countDay(nextDate(date));
   const params = `${opts.longRunningMinutes}:${opts.dpuHourPriceUsd}`;
   const remembered = history.get(opts.timezone, date, params);
   if (remembered?.records === records) return { date, headline: remembered.headline };
-  const headline = headlineOf(digestOfPeriod(store, period, opts, enrichment).digest);
-  if (opts.now >= period.end + DAY) history.remember(opts.timezone, date, params, { headline, records }, opts.now);
+  const headline = headlineOf(digestOfPeriod(store, { ...bounds, to: date, timezone: opts.timezone }, opts, enrichment).digest);
+  if (opts.now >= bounds.end + DAY) history.remember(opts.timezone, date, params, { headline, records }, opts.now);
   return { date, headline };
 }
 

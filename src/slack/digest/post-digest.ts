@@ -2,7 +2,7 @@ import type { Config } from '../../config/config.js';
 import { renderPng } from '../../reports/chart-png.js';
 import { digestChartSpec } from '../../reports/digest-chart.js';
 import { digestDetailDocuments, digestDocument } from '../../reports/digest-document.js';
-import { buildDigestReport, type DigestReport } from '../../reports/digest-report.js';
+import { buildDigestReport, prepareDigestHistory, type DigestOptions, type DigestReport } from '../../reports/digest-report.js';
 import { renderBlockKit } from '../../reports/render/block-kit.js';
 import type { NewPost, Outbox } from '../../store/outbox.js';
 import type { Store } from '../../store/store.js';
@@ -54,7 +54,7 @@ export async function enqueueDigest(store: Store, outbox: Outbox, config: Config
   const period = o.period ?? 'day';
   const key = digestKey(date, period);
   if (outbox.get(key)) return [];
-  const digest = buildDigestReport(store, {
+  const opts: DigestOptions = {
     date,
     timezone: config.digest.timezone,
     now,
@@ -62,7 +62,10 @@ export async function enqueueDigest(store: Store, outbox: Outbox, config: Config
     dpuHourPriceUsd: config.dpuHourPriceUsd,
     period,
     groupTags: config.digestGroupTags,
-  });
+  };
+  await prepareDigestHistory(store, opts);
+  if (outbox.get(key)) return [];
+  const digest = buildDigestReport(store, opts);
   const display = { timezone: config.digest.timezone, showCallerDetails: config.showCallerDetails, now };
   let chart: NewPost[] = [];
   try {
