@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildDigestReport, digestJson, type DigestOptions } from '../../src/reports/digest-report.js';
+import { buildDigestReport, digestJson, prepareDigestHistory, type DigestOptions } from '../../src/reports/digest-report.js';
 import { digestDetailDocuments, digestDocument } from '../../src/reports/digest-document.js';
 import { renderText } from '../../src/reports/render/text.js';
 import type { Store } from '../../src/store/store.js';
@@ -72,6 +72,22 @@ describe('buildDigestReport: trend', () => {
     // A record of 2026-11-21 delivered late: that day is made again from the records.
     add(s, sessions('2026-11-21', 1));
     expect(buildDigestReport(s, opts()).trend!.figures!.sessionsStarted.baseline).toBeCloseTo((6 * 2 + 3) / 7, 10);
+  });
+
+  it('prepareDigestHistory makes the 7 days one per turn of the event loop, so a bot keeps answering meanwhile', async () => {
+    const s = withHistory();
+    let turns = 0;
+    let done = false;
+    const tick = () => {
+      turns++;
+      if (!done) setImmediate(tick);
+    };
+    setImmediate(tick);
+    await prepareDigestHistory(s, opts());
+    done = true;
+    expect(turns).toBeGreaterThanOrEqual(6);
+    expect((s.db.prepare('SELECT count(*) AS n FROM digest_days').get() as { n: number }).n).toBe(7);
+    expect(buildDigestReport(s, opts()).trend!.daysWithHistory).toBe(7);
   });
 
   it('does not remember a day that is not over yet (its next day still running)', () => {
