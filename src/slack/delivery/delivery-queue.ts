@@ -15,9 +15,10 @@ interface SlackMessageSeen {
   files?: Array<{ id?: string }>;
 }
 
-/** The ts of a file's share in `channel`, when completeUploadExternal already says it (it often does not: sharing is asynchronous). */
+/** A file as completeUploadExternal describes it, as far as its shares go. */
 type SharedFile = { shares?: Record<string, Record<string, Array<{ ts?: string }>> | undefined> };
 
+/** The ts of a file's share in `channel`, when completeUploadExternal already says it (it often does not: sharing is asynchronous). */
 function shareTsOf(file: SharedFile | undefined, channel: string): string | null {
   for (const scope of ['public', 'private']) {
     const ts = file?.shares?.[scope]?.[channel]?.[0]?.ts;
@@ -254,11 +255,8 @@ export class DeliveryQueue {
       }
       outbox.markSending(post.key, realTime.now());
       failpoint('slack.before-send');
-      const res = await web.files.completeUploadExternal({
-        files: [{ id: fileId, title: file.title }],
-        channel_id: post.channel,
-        ...(threadTs ? { thread_ts: threadTs } : {}),
-      } as never);
+      const files: [{ id: string; title: string }] = [{ id: fileId, title: file.title }];
+      const res = await web.files.completeUploadExternal(threadTs ? { files, channel_id: post.channel, thread_ts: threadTs } : { files, channel_id: post.channel });
       const shareTs = shareTsOf(res.files?.[0] as SharedFile | undefined, post.channel);
       this.o.afterSend?.(post, shareTs ?? fileId);
       failpoint('slack.after-send');
