@@ -17,11 +17,15 @@ export interface EnqueueDigestOptions {
   period?: DigestPeriodKind;
   /** Where a chart that could not be drawn is reported (the digest is posted without it). */
   logger?: Logger;
+  /** Draws the chart's PNG (default: the digest chart spec drawn by `renderPng`). */
+  drawChart?: (digest: DigestReport) => Promise<Buffer>;
 }
 
+const drawDigestChart = (digest: DigestReport) => renderPng(digestChartSpec(digest));
+
 /** The chart as a file post in the digest's thread: drawn now, so the intent holds the exact bytes to upload. */
-async function chartPost(digest: DigestReport, key: string, channel: string): Promise<NewPost> {
-  const png = await renderPng(digestChartSpec(digest));
+async function chartPost(digest: DigestReport, key: string, channel: string, draw: (digest: DigestReport) => Promise<Buffer>): Promise<NewPost> {
+  const png = await draw(digest);
   const { kind, from, to } = digest.period;
   const span = kind === 'week' ? `${from} to ${to}` : to;
   return {
@@ -69,7 +73,7 @@ export async function enqueueDigest(store: Store, outbox: Outbox, config: Config
   const display = { timezone: config.digest.timezone, showCallerDetails: config.showCallerDetails, now };
   let chart: NewPost[] = [];
   try {
-    chart = [await chartPost(digest, key, channel)];
+    chart = [await chartPost(digest, key, channel, o.drawChart ?? drawDigestChart)];
   } catch (err) {
     o.logger?.error({ key, error: (err as Error).message }, 'the digest chart could not be drawn; posting the digest without it');
   }

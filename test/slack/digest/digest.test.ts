@@ -161,6 +161,25 @@ describe('enqueueDigest', () => {
   });
 });
 
+describe('enqueueDigest: a chart that cannot be drawn', () => {
+  it('posts the digest and its thread without the chart, and says why at error level', async () => {
+    const env = await setup();
+    seedDay(env.store, { users: 2, longCalcs: 1, imports: 1 });
+    const log = captureLogger('info');
+    const keys = await enqueueDigest(env.store, env.outbox, env.config, DAY, FIRE, {
+      logger: log.logger,
+      drawChart: async () => {
+        throw new Error('resvg could not load its native module');
+      },
+    });
+    const key = digestKey(DAY);
+    expect(keys).toEqual([key, `${key}:reply:0`, `${key}:reply:1`]);
+    expect(await env.queue().drain(keys, 10_000)).toBe(true);
+    expect(env.slack.messages(DIGEST)).toHaveLength(3);
+    expect(log.lines()).toContainEqual(expect.objectContaining({ level: 50, key, error: 'resvg could not load its native module', msg: 'the digest chart could not be drawn; posting the digest without it' }));
+  });
+});
+
 describe('DigestScheduler', () => {
   it('lastFireAt finds the latest minute a real node-cron task fires at, in UTC and in America/New_York', async () => {
     const utc = cron.createTask('0 9 * * *', () => undefined, { timezone: 'UTC' });
