@@ -81,12 +81,14 @@ function coverageBlocks(d: DigestLike): DocBlock[] {
   return out;
 }
 
+/** "12 (+20% vs avg 10.0)", "3 (new; avg 0.0)", "$4.20 (−5% vs last week $4.42)". */
 function changeText(f: TrendFigure, digits: number, basis: Trend['basis'], usd = false): string {
   const show = (n: number) => (usd ? formatUsd(n) : formatNumber(n, digits));
+  const current = usd ? formatUsd(f.current) : formatNumber(f.current, digits === 1 && Number.isInteger(f.current) ? 0 : digits);
   const base = basis === 'previous-week' ? `last week ${show(f.baseline)}` : `avg ${show(f.baseline)}`;
-  if (f.changePercent === null) return f.change === 0 ? `no change (${base})` : `new (${base})`;
+  if (f.changePercent === null) return `${current} (${f.change === 0 ? 'no change' : 'new'}; ${base})`;
   const pct = Math.round(f.changePercent);
-  return `${pct === 0 ? '±0' : pct > 0 ? `+${pct}` : `−${-pct}`}% (${base})`;
+  return `${current} (${pct === 0 ? '±0' : pct > 0 ? `+${pct}` : `−${-pct}`}% vs ${base})`;
 }
 
 /** Every headline figure against the previous 7 days' average (or the previous week). */
@@ -101,12 +103,12 @@ function trendBlocks(trend: Trend | null | undefined): DocBlock[] {
     {
       type: 'fields',
       fields: [
-        ['Sessions started', `${formatNumber(f.sessionsStarted.current, 0)}: ${changeText(f.sessionsStarted, 1, b)}`],
-        ['Calculations', `${formatNumber(f.calculationsStarted.current, 0)}: ${changeText(f.calculationsStarted, 1, b)}`],
-        ['DPU-hours', `${formatNumber(f.dpuHours.current, 1)}: ${changeText(f.dpuHours, 1, b)}`],
-        ['Estimated cost', `${formatUsd(f.estimatedCostUsd.current)}: ${changeText(f.estimatedCostUsd, 2, b, true)}`],
-        ['Failed calls', `${formatNumber(f.failedCalls.current, 0)}: ${changeText(f.failedCalls, 1, b)}`],
-        ['Long-running', `${formatNumber(f.longRunningCalculations.current, 0)}: ${changeText(f.longRunningCalculations, 1, b)}`],
+        ['Sessions started', changeText(f.sessionsStarted, 1, b)],
+        ['Calculations', changeText(f.calculationsStarted, 1, b)],
+        ['DPU-hours', changeText(f.dpuHours, 1, b)],
+        ['Estimated cost', changeText(f.estimatedCostUsd, 2, b, true)],
+        ['Failed calls', changeText(f.failedCalls, 1, b)],
+        ['Long-running', changeText(f.longRunningCalculations, 1, b)],
       ],
     },
   ];

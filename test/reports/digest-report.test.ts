@@ -144,7 +144,11 @@ describe('buildDigestReport: bad input gets a clear answer', () => {
     expect(d.coverage.state).toBe('full');
     expect(d.sessionsStarted).toBe(0);
     expect(d.trend!.figures!.sessionsStarted).toEqual({ current: 0, baseline: 2, change: -2, changePercent: -100 });
-    expect(renderText(digestDocument(d))).toMatch(/Sessions started: +0: −100% \(avg 2\.0\)/);
+    const text = renderText(digestDocument(d));
+    expect(text).toMatch(/Sessions started: +0 \(−100% vs avg 2\.0\)/);
+    expect(text).toMatch(/DPU-hours: +0 \(−100% vs avg 20\.0\)/);
+    expect(text).toMatch(/Estimated cost: +\$0\.00 \(−100% vs avg \$10\.00\)/);
+    expect(text).toMatch(/Failed calls: +0 \(no change; avg 0\.0\)/);
   });
 
   it('a tag key no session carries is named, with the near miss; the full tables go to the thread', () => {
