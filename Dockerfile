@@ -19,6 +19,8 @@ COPY src ./src
 RUN npm run build \
  && npm prune --omit=dev
 
+# No fonts are installed (the slim image has none): the digest chart's font, Open Sans, is an
+# npm dependency (@expo-google-fonts/open-sans) that the renderer loads by path.
 FROM node:22-bookworm-slim AS runtime
 ENV NODE_ENV=production \
     DATABASE_PATH=/data/athena-session-bot.sqlite \

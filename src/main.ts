@@ -32,7 +32,7 @@ for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => stop.a
 const code = await run(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, clock: systemClock, stopSignal: stop.signal }, {
     // Bolt and the Slack layer load only for the commands that use them (start-up time).
     start: async (argv, io) => (await import('./cli/commands/start.js')).startCommand(argv, io),
-    postDigest: async (rt, date) => (await import('./slack/digest/post-digest-command.js')).postDigestCommand(rt, date),
+    postDigest: async (rt, date, period) => (await import('./slack/digest/post-digest-command.js')).postDigestCommand(rt, date, period),
   });
 process.exitCode = code;
 if (process.argv[2] !== 'start') {

@@ -13,8 +13,9 @@ commands:
   poll --once                   one poll cycle of every region, then exit
   ingest FILE...                import CloudTrail files (S3 logs .json/.json.gz, LookupEvents output, directories)
   session ID [--json]           report on one Athena session (no ID: sessions active now)
-  digest [--date YYYY-MM-DD] [--json] [--post]
-                                the digest of one day (default: yesterday in DIGEST_TIMEZONE)
+  digest [--date YYYY-MM-DD] [--week] [--json] [--post] [--chart FILE.png]
+                                the digest of one day (default: yesterday in DIGEST_TIMEZONE),
+                                or of the 7 days ending it; --chart writes its chart as PNG
   demo                          load sample records into a temporary store and show the reports
 
 configuration comes from the environment and .env (see .env.example).`;

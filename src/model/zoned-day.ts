@@ -52,3 +52,9 @@ export function previousDate(date: string): string {
   const m = DATE.exec(date)!;
   return new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) - DAY).toISOString().slice(0, 10);
 }
+
+/** The date after `date`. */
+export function nextDate(date: string): string {
+  const m = DATE.exec(date)!;
+  return new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) + DAY).toISOString().slice(0, 10);
+}

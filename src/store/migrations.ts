@@ -149,4 +149,21 @@ export const MIGRATIONS: readonly string[] = [
     UNION ALL SELECT event_id, event_time, event_name, region, session_id, calculation_id, notebook_id, workgroup, principal, principal_arn, error_code, read_only, source_ip, access_key_id, detail, account, principal_type, ingested_at, 'read' FROM reads
     UNION ALL SELECT event_id, event_time, event_name, region, session_id, calculation_id, notebook_id, workgroup, principal, principal_arn, error_code, read_only, source_ip, access_key_id, detail, account, principal_type, ingested_at, reason FROM own_calls;
   `,
+  // 4: the digest: headline figures of finished days remembered for the trend, and files
+  // (the digest chart) in the outbox with the upload's progress
+  `
+  CREATE TABLE digest_days (
+    timezone    TEXT NOT NULL,
+    date        TEXT NOT NULL,
+    params      TEXT NOT NULL,
+    headline    TEXT NOT NULL,
+    records     INTEGER NOT NULL,
+    computed_at INTEGER NOT NULL,
+    PRIMARY KEY (timezone, date, params)
+  );
+  ALTER TABLE slack_posts ADD COLUMN file BLOB;
+  ALTER TABLE slack_posts ADD COLUMN file_id TEXT;
+  ALTER TABLE slack_posts ADD COLUMN upload_url TEXT;
+  ALTER TABLE slack_posts ADD COLUMN attempted_at INTEGER;
+  `,
 ];

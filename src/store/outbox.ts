@@ -2,15 +2,29 @@ import type { Store } from './store.js';
 
 export type PostStatus = 'pending' | 'posted' | 'failed';
 
+/** A file to upload (the digest chart): its bytes are kept with the intent, in the store. */
+export interface OutboxFile {
+  filename: string;
+  title: string;
+  altText: string;
+}
+
 export interface OutboxPost {
   key: string;
   kind: string;
   channel: string;
   parentKey: string | null;
   threadTs: string | null;
-  payload: { text: string; blocks: unknown[] };
+  /** `file` set: the post is a file shared into the channel (or thread) by the files upload v2 flow. */
+  payload: { text: string; blocks: unknown[]; file?: OutboxFile };
   status: PostStatus;
+  /** The message's ts; for a file, its share's ts when Slack said it (null when not yet known). */
   ts: string | null;
+  /** A file upload under way: the file id and upload URL Slack handed out (files.getUploadURLExternal). */
+  fileId: string | null;
+  uploadUrl: string | null;
+  /** When the last send (or file completion) started: how long ago an interrupted one began. */
+  attemptedAt: number | null;
   attempts: number;
   maybeSent: boolean;
   nextAttemptAt: number;
@@ -25,7 +39,9 @@ export interface NewPost {
   channel: string;
   parentKey?: string | null;
   threadTs?: string | null;
-  payload: { text: string; blocks: unknown[] };
+  payload: { text: string; blocks: unknown[]; file?: OutboxFile };
+  /** The file's bytes, with `payload.file`. */
+  file?: Buffer;
 }
 
 interface Row {
@@ -43,7 +59,14 @@ interface Row {
   last_error: string | null;
   created_at: number;
   posted_at: number | null;
+  file_id: string | null;
+  upload_url: string | null;
+  attempted_at: number | null;
 }
+
+/** Every column but the file's bytes, which only the upload reads. */
+const POST_COLUMNS =
+  'key, kind, channel, parent_key, thread_ts, payload, status, ts, attempts, maybe_sent, next_attempt_at, last_error, created_at, posted_at, file_id, upload_url, attempted_at';
 
 const toPost = (r: Row): OutboxPost => ({
   key: r.key,
@@ -60,6 +83,9 @@ const toPost = (r: Row): OutboxPost => ({
   lastError: r.last_error,
   createdAt: r.created_at,
   postedAt: r.posted_at,
+  fileId: r.file_id,
+  uploadUrl: r.upload_url,
+  attemptedAt: r.attempted_at,
 });
 
 /**
@@ -73,10 +99,12 @@ export class Outbox {
   /** Records intents (in one transaction); returns the keys that were new. */
   enqueue(posts: readonly NewPost[], now: number): string[] {
     const insert = this.store.db.prepare(
-      `INSERT OR IGNORE INTO slack_posts (key, kind, channel, parent_key, thread_ts, payload, status, created_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?)`,
+      `INSERT OR IGNORE INTO slack_posts (key, kind, channel, parent_key, thread_ts, payload, file, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?)`,
     );
     return this.store.write(() =>
-      posts.filter((p) => insert.run(p.key, p.kind, p.channel, p.parentKey ?? null, p.threadTs ?? null, JSON.stringify(p.payload), now).changes === 1).map((p) => p.key),
+      posts
+        .filter((p) => insert.run(p.key, p.kind, p.channel, p.parentKey ?? null, p.threadTs ?? null, JSON.stringify(p.payload), p.file ?? null, now).changes === 1)
+        .map((p) => p.key),
     );
   }
 
@@ -86,7 +114,7 @@ export class Outbox {
   }
 
   get(key: string): OutboxPost | undefined {
-    const row = this.store.db.prepare('SELECT * FROM slack_posts WHERE key = ?').get(key) as Row | undefined;
+    const row = this.store.db.prepare(`SELECT ${POST_COLUMNS} FROM slack_posts WHERE key = ?`).get(key) as Row | undefined;
     return row && toPost(row);
   }
 
@@ -101,16 +129,31 @@ export class Outbox {
 
   /** The oldest pending post of a channel: posts to one channel go out in the order they were recorded. */
   nextPending(channel: string): OutboxPost | undefined {
-    const row = this.store.db.prepare(`SELECT * FROM slack_posts WHERE channel = ? AND status = 'pending' ORDER BY rowid LIMIT 1`).get(channel) as Row | undefined;
+    const row = this.store.db.prepare(`SELECT ${POST_COLUMNS} FROM slack_posts WHERE channel = ? AND status = 'pending' ORDER BY rowid LIMIT 1`).get(channel) as Row | undefined;
     return row && toPost(row);
   }
 
   /** Marks that a send is about to start: if the process dies now, the post may or may not be in Slack. */
-  markSending(key: string): void {
-    this.store.write(() => this.store.db.prepare('UPDATE slack_posts SET attempts = attempts + 1, maybe_sent = 1 WHERE key = ?').run(key));
+  markSending(key: string, now = Date.now()): void {
+    this.store.write(() => this.store.db.prepare('UPDATE slack_posts SET attempts = attempts + 1, maybe_sent = 1, attempted_at = ? WHERE key = ?').run(now, key));
   }
 
-  markPosted(key: string, ts: string, now: number): void {
+  /** The bytes of a file post. */
+  fileBytes(key: string): Buffer | undefined {
+    return (this.store.db.prepare('SELECT file FROM slack_posts WHERE key = ?').get(key) as { file: Buffer | null } | undefined)?.file ?? undefined;
+  }
+
+  /** Records the file id and upload URL Slack handed out, before the bytes go: a restart completes this file, not a new one. */
+  markUploadStarted(key: string, fileId: string, uploadUrl: string): void {
+    this.store.write(() => this.store.db.prepare('UPDATE slack_posts SET file_id = ?, upload_url = ? WHERE key = ?').run(fileId, uploadUrl, key));
+  }
+
+  /** Forgets an upload whose URL Slack no longer takes; the next attempt starts a new one. */
+  clearUpload(key: string): void {
+    this.store.write(() => this.store.db.prepare('UPDATE slack_posts SET file_id = NULL, upload_url = NULL WHERE key = ?').run(key));
+  }
+
+  markPosted(key: string, ts: string | null, now: number): void {
     this.store.write(() =>
       this.store.db.prepare(`UPDATE slack_posts SET status = 'posted', ts = ?, posted_at = ?, maybe_sent = 0, last_error = NULL WHERE key = ?`).run(ts, now, key),
     );

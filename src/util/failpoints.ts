@@ -20,7 +20,7 @@ function parse(spec: string | undefined): Map<string, number> | undefined {
   return out;
 }
 
-export const FAILPOINTS = ['poll.page-stored', 'poll.before-cursor', 'slack.before-send', 'slack.after-send', 'ingest.rows-written', 'sqs.before-delete'] as const;
+export const FAILPOINTS = ['poll.page-stored', 'poll.before-cursor', 'slack.before-send', 'slack.after-send', 'slack.file-upload-started', 'ingest.rows-written', 'sqs.before-delete'] as const;
 export type FailpointName = (typeof FAILPOINTS)[number];
 
 export function failpoint(name: FailpointName): void {

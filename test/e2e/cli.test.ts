@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { awsEnvFor, startAwsFake, type AwsFake } from '../fakes/aws-fake.js';
@@ -106,12 +107,74 @@ describe('CLI', () => {
     expect(j).toMatchObject({ date: '2022-10-14', timezone: 'UTC', sessionsStarted: 1, sessionsEnded: 2, notebookImports: 1, calculationsStarted: 1, dpuHoursIsUpperBound: true });
   });
 
+  it('digest --chart FILE writes the chart as PNG; --week covers the 7 days ending the date; DIGEST_GROUP_TAGS adds tag tables', async () => {
+    const png = path.join(dir, 'digest.png');
+    const r = await runCli(['digest', '--date', '2022-10-14', '--chart', png], env({ DIGEST_GROUP_TAGS: 'team' }));
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(r.stdout).toContain(`chart written to ${png}`);
+    expect(r.stdout).toContain('no session started in this period carried the tag key "team"');
+    const bytes = fs.readFileSync(png);
+    expect(bytes.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+    expect(bytes.readUInt32BE(16)).toBeGreaterThan(600); // IHDR width
+
+    const week = await runCli(['digest', '--date', '2022-10-16', '--week', '--json'], env());
+    expect(week.code).toBe(0);
+    expect(JSON.parse(week.stdout)).toMatchObject({ period: 'week', from: '2022-10-10', to: '2022-10-16', date: '2022-10-16', sessionsStarted: 1, notebookImports: 1 });
+    const text = await runCli(['digest', '--date', '2022-10-16', '--week'], env());
+    expect(text.stdout).toContain('Athena Spark weekly digest — 2022-10-10 to 2022-10-16 (UTC)');
+  });
+
+  it('loads the drawing libraries only for a command that draws (start-up time of the others)', async () => {
+    // A module hook that names every Vega, Vega-Lite or resvg module the process loads.
+    const hooks = path.join(dir, 'trace-hooks.mjs');
+    fs.writeFileSync(
+      hooks,
+      `export async function resolve(specifier, context, next) {
+        const r = await next(specifier, context);
+        if (/node_modules\\/(vega|vega-lite|@resvg)\\//.test(r.url)) console.error('drawing library loaded: ' + r.url);
+        return r;
+      }`,
+    );
+    const trace = path.join(dir, 'trace.mjs');
+    fs.writeFileSync(trace, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`);
+    const traced = env({ NODE_OPTIONS: `--import=${trace}` });
+    for (const args of [['digest', '--date', '2022-10-14', '--json'], ['digest', '--date', '2022-10-14'], ['help']]) {
+      const r = await runCli(args, traced);
+      expect({ args, code: r.code, stderr: r.stderr }).toEqual({ args, code: 0, stderr: '' });
+    }
+    const drawing = await runCli(['digest', '--date', '2022-10-14', '--chart', path.join(dir, 'traced.png')], traced);
+    expect(drawing.code).toBe(0);
+    expect(drawing.stderr).toContain('drawing library loaded');
+  });
+
+  it('digest --chart to a path it cannot write: one clear line, exit 1, nothing else', async () => {
+    for (const target of [path.join(dir, 'no-such-dir', 'x.png'), dir]) {
+      const r = await runCli(['digest', '--date', '2022-10-14', '--chart', target], env());
+      expect(r.code).toBe(1);
+      expect(r.stdout).toBe('');
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(new RegExp(`^athena-session-bot: cannot write the chart to ${target.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: (no such directory|it is a directory)\n$`));
+    }
+  });
+
+  it('a digest of a day before the store begins says so, and a DST day in New York has its 25 hours', async () => {
+    const before = await runCli(['digest', '--date', '2022-09-01'], env());
+    expect(before.code).toBe(0);
+    expect(before.stdout).toContain("No records for this period: the store's records begin 2022-10-14");
+    const fall = await runCli(['digest', '--date', '2022-11-06', '--json'], env({ DIGEST_TIMEZONE: 'America/New_York' }));
+    const j = JSON.parse(fall.stdout) as { chart: { buckets: Array<{ label: string }> }; periodNote: string };
+    expect(j.chart.buckets.map((b) => b.label).slice(0, 3)).toEqual(['00', '01 EDT', '01 EST']);
+    expect(j.chart.buckets).toHaveLength(25);
+    expect(j.periodNote).toBe('25-hour day: clocks went back');
+  });
+
   it('exit status: 2 for usage, malformed ids and bad configuration; 1 for not found; one line on stderr', async () => {
     const cases: Array<[string[], Record<string, string>, number, RegExp]> = [
       [['session', 'not-a-session'], env(), 2, /malformed session id "not-a-session"/],
       [['session', '00000000-0000-0000-0000-000000000000'], env(), 1, /not found/],
       [['digest', '--date', '2026-02-30'], env(), 2, /--date must be a calendar date/],
       [['digest', '--bogus'], env(), 2, /Unknown option '--bogus'/],
+      [['digest', '--chart'], env(), 2, /Option '--chart <value>' argument missing/],
       [['frobnicate'], env(), 2, /unknown command "frobnicate"/],
       [['poll'], env(), 2, /usage: athena-session-bot poll --once/],
       [['poll', '--once'], env(), 2, /AWS_REGIONS: is required/],

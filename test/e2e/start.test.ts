@@ -80,7 +80,7 @@ describe('athena-session-bot start', () => {
     }
   }, 60_000);
 
-  it('posts the digest once per day across a restart, with long lists in its thread', async () => {
+  it('posts the digest once per day across a restart, with its chart and long lists in its thread', async () => {
     const db = path.join(dir, 'digest.sqlite');
     const yesterday = new Date(Date.now() - 86_400_000);
     const dayStart = Date.UTC(yesterday.getUTCFullYear(), yesterday.getUTCMonth(), yesterday.getUTCDate(), 10);
@@ -93,14 +93,18 @@ describe('athena-session-bot start', () => {
     let d = startDaemon(env);
     const digest = await until(() => slack.messages('C0DIGEST').find((m) => !m.thread_ts && m.metadata?.event_payload.key === `digest:${yesterday.toISOString().slice(0, 10)}`), 75_000);
     expect(digest.text).toMatch(/^Athena Spark digest for/);
-    const reply = await until(() => slack.messages('C0DIGEST').find((m) => m.thread_ts === digest.ts), 10_000);
+    const reply = await until(() => slack.messages('C0DIGEST').find((m) => m.thread_ts === digest.ts && !m.files), 10_000);
     expect(JSON.stringify(reply.blocks)).toContain('q4-forecast');
+    // The chart, uploaded into the same thread.
+    const chart = slack.messages('C0DIGEST').find((m) => m.thread_ts === digest.ts && m.files);
+    expect(chart?.files?.[0]?.name).toBe(`athena-spark-digest-${yesterday.toISOString().slice(0, 10)}.png`);
     expect((await d.stop()).code).toBe(0);
     d = startDaemon(env);
     await new Promise((r) => setTimeout(r, 4000));
     expect((await d.stop()).code).toBe(0);
     const summaries = slack.messages('C0DIGEST').filter((m) => !m.thread_ts);
     expect(summaries).toHaveLength(1);
+    expect(slack.messages('C0DIGEST').filter((m) => m.files)).toHaveLength(1);
   }, 120_000);
 
   it('turns /healthz to 503 when CloudTrail fails for more than three intervals, and recovers', async () => {

@@ -639,3 +639,73 @@ describe('slack fake: response_url of an interaction', () => {
     expect(fake.responses('cmd-9')).toHaveLength(2);
   });
 });
+
+describe('slack fake: files upload v2', () => {
+  let fake: SlackFake;
+  let client: WebClient;
+  const BYTES = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 1, 2, 255]);
+
+  beforeEach(async () => {
+    fake = await startSlackFake({ rateLimitPerChannelPerSecond: Infinity });
+    client = clientFor(fake);
+  });
+  afterEach(async () => {
+    await fake.close();
+  });
+
+  it('getUploadURLExternal → POST the bytes (raw or multipart) → completeUploadExternal shares the file into a thread', async () => {
+    const parent = await client.chat.postMessage({ channel: 'C0DIGEST', text: 'digest' });
+    const url = await client.files.getUploadURLExternal({ filename: 'chart.png', length: BYTES.length, alt_text: 'a chart' });
+    expect(url.file_id).toMatch(/^F[0-9A-F]{10}$/);
+    expect(url.upload_url).toMatch(new RegExp(`^${fake.url}/upload/v1/[0-9a-f]+$`));
+    // The WebClient's own filesUploadV2 sends multipart; raw bytes work too.
+    const form = new FormData();
+    form.append('file', new Blob([BYTES]), 'chart.png');
+    expect((await fetch(url.upload_url!, { method: 'POST', body: form })).status).toBe(200);
+    expect(fake.files()[0]!.bytes).toEqual(BYTES);
+    const raw = await fetch(url.upload_url!, { method: 'POST', body: BYTES });
+    expect(await raw.text()).toBe(`OK - ${BYTES.length}`);
+
+    const done = await client.files.completeUploadExternal({ files: [{ id: url.file_id!, title: 'Chart' }], channel_id: 'C0DIGEST', thread_ts: parent.ts! });
+    // As at Slack, the answer's shares are usually still empty: sharing is asynchronous.
+    expect(done.files).toEqual([expect.objectContaining({ id: url.file_id, title: 'Chart', size: BYTES.length, shares: {} })]);
+    const replies = await client.conversations.replies({ channel: 'C0DIGEST', ts: parent.ts! });
+    expect(replies.messages![1]).toMatchObject({ thread_ts: parent.ts, upload: true, files: [{ id: url.file_id, name: 'chart.png', title: 'Chart' }] });
+    expect(fake.files()[0]).toMatchObject({ filename: 'chart.png', altText: 'a chart', uploads: 2, completions: [{ title: 'Chart', channel: 'C0DIGEST', threadTs: parent.ts }] });
+    // Once completed, the upload URL is spent.
+    expect((await fetch(url.upload_url!, { method: 'POST', body: BYTES })).status).toBe(410);
+  });
+
+  it('refuses what Slack refuses: no filename or length, bytes that never arrived or arrived short, unknown channel or thread, unknown upload URL', async () => {
+    expect(await platformError(() => client.files.getUploadURLExternal({ filename: '', length: 3 }))).toBe('invalid_arguments');
+    expect(await platformError(() => client.files.getUploadURLExternal({ filename: 'x.png', length: 0 }))).toBe('invalid_arguments');
+    const url = await client.files.getUploadURLExternal({ filename: 'x.png', length: BYTES.length });
+    expect(await platformError(() => client.files.completeUploadExternal({ files: [{ id: url.file_id! }], channel_id: 'C0DIGEST' }))).toBe('file_not_found');
+    await fetch(url.upload_url!, { method: 'POST', body: BYTES.subarray(0, 3) });
+    expect(await platformError(() => client.files.completeUploadExternal({ files: [{ id: url.file_id! }], channel_id: 'C0DIGEST' }))).toBe('file_not_found');
+    await fetch(url.upload_url!, { method: 'POST', body: BYTES });
+    expect(await platformError(() => client.files.completeUploadExternal({ files: [{ id: url.file_id! }], channel_id: 'C0NOPE' }))).toBe('channel_not_found');
+    expect(await platformError(() => client.files.completeUploadExternal({ files: [{ id: url.file_id! }], channel_id: 'C0DIGEST', thread_ts: '123.456' }))).toBe('thread_not_found');
+    expect((await fetch(`${fake.url}/upload/v1/0000`, { method: 'POST', body: BYTES })).status).toBe(404);
+    expect(fake.messages('C0DIGEST')).toEqual([]);
+  });
+
+  it('fileShareDelayMs: the share appears in the channel only after the delay; rateLimitNext can target files.*', async () => {
+    const slow = await startSlackFake({ fileShareDelayMs: 300 });
+    const c = clientFor(slow);
+    try {
+      const url = await c.files.getUploadURLExternal({ filename: 'x.png', length: BYTES.length });
+      await fetch(url.upload_url!, { method: 'POST', body: BYTES });
+      await c.files.completeUploadExternal({ files: [{ id: url.file_id! }], channel_id: 'C0DIGEST' });
+      expect(slow.messages('C0DIGEST')).toHaveLength(0);
+      await new Promise((r) => setTimeout(r, 450));
+      expect(slow.messages('C0DIGEST').map((m) => m.files?.[0]?.id)).toEqual([url.file_id]);
+      slow.rateLimitNext(1, 2, 'files.');
+      const e = await rejection(() => c.files.getUploadURLExternal({ filename: 'y.png', length: 1 }));
+      expect(e).toBeInstanceOf(WebAPIRateLimitedError);
+      expect((e as InstanceType<typeof WebAPIRateLimitedError>).retryAfter).toBe(2);
+    } finally {
+      await slow.close();
+    }
+  });
+});

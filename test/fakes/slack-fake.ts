@@ -41,6 +41,8 @@ export interface SlackFakeOptions {
   botId?: string;
   /** Default 'T0TEAM'. */
   teamId?: string;
+  /** Delay before a completed file upload appears in its channel (Slack shares asynchronously). Default 0. */
+  fileShareDelayMs?: number;
 }
 
 export interface FakeMessage {
@@ -59,6 +61,22 @@ export interface FakeMessage {
   reply_broadcast?: boolean;
   /** Set by chat.update. */
   edited?: { user: string; ts: string };
+  /** Files shared with files.completeUploadExternal (the message Slack makes for a share). */
+  files?: Array<{ id: string; name: string; title: string; mimetype: string; size: number }>;
+}
+
+/** A file as the files upload v2 flow leaves it. */
+export interface FakeFile {
+  id: string;
+  filename: string;
+  /** Size announced to files.getUploadURLExternal. */
+  length: number;
+  altText?: string;
+  /** What was POSTed to the upload URL (raw body, or the file part of a multipart form); undefined until then. */
+  bytes?: Buffer;
+  uploads: number;
+  /** Each files.completeUploadExternal naming this file, with where it shared it. */
+  completions: Array<{ title?: string; channel?: string; threadTs?: string }>;
 }
 
 export interface RecordedCall {
@@ -135,10 +153,12 @@ export interface SlackFake {
   /** The App Home view last published for a user. */
   homeView(userId: string): FakeView | undefined;
   /**
-   * The next n calls of `methods` (exact names or `prefix.*`; default chat.* and views.*) answer
-   * HTTP 429 + Retry-After (default 1 s).
+   * The next n calls of `methods` (exact names or `prefix.*`, or one prefix such as 'files.';
+   * default chat.* and views.*) answer HTTP 429 + Retry-After (default 1 s).
    */
-  rateLimitNext(n: number, retryAfterSeconds?: number, methods?: string[]): void;
+  rateLimitNext(n: number, retryAfterSeconds?: number, methods?: string[] | string): void;
+  /** Files started with files.getUploadURLExternal, oldest first. */
+  files(): FakeFile[];
   /** Next n API calls answer HTTP 5xx (default 503). */
   failNext(n: number, status?: number): void;
   /** While down, every connection (new or kept-alive) is destroyed at once. */
@@ -458,6 +478,23 @@ function clone<T>(v: T): T {
   return structuredClone(v);
 }
 
+/** The first part of a multipart/form-data body that carries a filename, or undefined for any other body. */
+function multipartFile(body: Buffer, contentType: string): Buffer | undefined {
+  const m = /^multipart\/form-data;.*boundary=(?:"([^"]+)"|([^;]+))/i.exec(contentType);
+  if (!m) return undefined;
+  const delimiter = Buffer.from(`--${m[1] ?? m[2]}`);
+  let at = body.indexOf(delimiter);
+  while (at >= 0) {
+    const next = body.indexOf(delimiter, at + delimiter.length);
+    if (next < 0) break;
+    const part = body.subarray(at + delimiter.length + 2, next - 2); // after CRLF, before CRLF
+    const split = part.indexOf('\r\n\r\n');
+    if (split >= 0 && /filename=/i.test(part.subarray(0, split).toString('utf8'))) return part.subarray(split + 4);
+    at = next;
+  }
+  return undefined;
+}
+
 // ---------------------------------------------------------------------------------------------
 
 export async function startSlackFake(opts: SlackFakeOptions = {}): Promise<SlackFake> {
@@ -489,6 +526,9 @@ export async function startSlackFake(opts: SlackFakeOptions = {}): Promise<Slack
   let responseCounter = 0;
 
   const sockets = new Set<Socket>();
+  const fileStore = new Map<string, FakeFile>();
+  const uploadTokens = new Map<string, string>();
+  const fileShareDelay = opts.fileShareDelayMs ?? 0;
 
   function nextTs(): string {
     const now = Date.now() * 1000;
@@ -549,6 +589,10 @@ export async function startSlackFake(opts: SlackFakeOptions = {}): Promise<Slack
     if (m.blocks) out.blocks = clone(m.blocks);
     if (m.attachments) out.attachments = clone(m.attachments);
     if (m.edited) out.edited = { ...m.edited };
+    if (m.files) {
+      out.files = clone(m.files);
+      out.upload = true;
+    }
     if (includeMetadata && m.metadata) out.metadata = clone(m.metadata);
     if (m.thread_ts !== undefined) {
       out.thread_ts = m.thread_ts;
@@ -797,7 +841,82 @@ export async function startSlackFake(opts: SlackFakeOptions = {}): Promise<Slack
       if (hasMore && last) out.response_metadata = { next_cursor: encodeCursor(last.micros) };
       return { body: out };
     },
+
+    // -- files upload v2 (files.upload is retired): get an upload URL, POST the bytes there, complete.
+
+    'files.getUploadURLExternal': (body) => {
+      const filename = str(body.filename);
+      const length = Number(str(body.length));
+      if (!filename) throw new ApiError('invalid_arguments', ['[ERROR] missing required field: filename']);
+      if (!Number.isInteger(length) || length <= 0) throw new ApiError('invalid_arguments', ['[ERROR] missing required field: length']);
+      const id = `F${randomBytes(5).toString('hex').toUpperCase()}`;
+      const token = randomBytes(12).toString('hex');
+      const file: FakeFile = { id, filename, length, uploads: 0, completions: [] };
+      const alt = str(body.alt_text);
+      if (alt !== undefined) file.altText = alt;
+      fileStore.set(id, file);
+      uploadTokens.set(token, id);
+      return { body: { ok: true, upload_url: `${url}/upload/v1/${token}`, file_id: id } };
+    },
+
+    'files.completeUploadExternal': (body) => {
+      const files: unknown = decodeJsonField(body.files);
+      if (!Array.isArray(files) || files.length === 0) throw new ApiError('invalid_arguments', ['[ERROR] missing required field: files']);
+      const channel = str(body.channel_id);
+      if (channel !== undefined && channel !== '' && !channels.has(channel)) throw new ApiError('channel_not_found');
+      const threadTs = str(body.thread_ts);
+      if (threadTs !== undefined && threadTs !== '' && (!channel || !topLevel(channel, threadTs))) throw new ApiError('thread_not_found');
+      const done: FakeFile[] = [];
+      for (const f of files as unknown[]) {
+        const id = isRecord(f) ? str(f.id) : undefined;
+        const file = id === undefined ? undefined : fileStore.get(id);
+        // Slack completes only a file whose bytes arrived whole.
+        if (!file || !file.bytes || file.bytes.length !== file.length) throw new ApiError('file_not_found');
+        const title = isRecord(f) ? str(f.title) : undefined;
+        file.completions.push({ ...(title !== undefined ? { title } : {}), ...(channel ? { channel } : {}), ...(threadTs ? { threadTs } : {}) });
+        done.push(file);
+      }
+      // Each completion shares again: whether Slack would is not documented, so the fake takes the worst case.
+      if (channel) {
+        const share = () => {
+          const msg: FakeMessage = {
+            channel,
+            ts: nextTs(),
+            user: botUserId,
+            bot_id: botId,
+            text: str(body.initial_comment) ?? '',
+            files: done.map((f) => ({ id: f.id, name: f.filename, title: f.completions[f.completions.length - 1]!.title ?? f.filename, mimetype: 'image/png', size: f.length })),
+          };
+          if (threadTs) msg.thread_ts = threadTs;
+          posted.push(msg);
+        };
+        if (fileShareDelay > 0) setTimeout(share, fileShareDelay).unref();
+        else share();
+      }
+      // Sharing is asynchronous at Slack: the answer's `shares` is usually still empty.
+      return {
+        body: { ok: true, files: done.map((f) => ({ id: f.id, name: f.filename, title: f.completions[f.completions.length - 1]!.title ?? f.filename, mimetype: 'image/png', filetype: 'png', size: f.length, shares: {} })) },
+      };
+    },
   };
+
+  /** POST /upload/v1/<token>: the bytes, raw or as the file part of a multipart form. */
+  function handleUpload(req: http.IncomingMessage, res: http.ServerResponse, token: string, raw: Buffer): void {
+    const text = (status: number, t: string): void => {
+      res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(t) });
+      res.end(t);
+    };
+    const id = uploadTokens.get(token);
+    const file = id === undefined ? undefined : fileStore.get(id);
+    if (req.method !== 'POST') return text(405, 'method_not_allowed');
+    if (!file) return text(404, 'not_found');
+    // Once completed, the upload URL is spent.
+    if (file.completions.length > 0) return text(410, 'upload_url_expired');
+    const bytes = multipartFile(raw, String(req.headers['content-type'] ?? '')) ?? raw;
+    file.bytes = Buffer.from(bytes);
+    file.uploads += 1;
+    text(200, `OK - ${bytes.length}`);
+  }
 
   // -------------------------------------------------------------------------------------------
 
@@ -1008,9 +1127,12 @@ export async function startSlackFake(opts: SlackFakeOptions = {}): Promise<Slack
         req.socket.destroy();
         return;
       }
-      const raw = Buffer.concat(chunks).toString('utf8');
+      const body = Buffer.concat(chunks);
+      const raw = body.toString('utf8');
       const u = new URL(req.url ?? '/', 'http://127.0.0.1');
       try {
+        const upload = /^\/upload\/v1\/([A-Za-z0-9]+)$/.exec(u.pathname);
+        if (upload) return handleUpload(req, res, upload[1]!, body);
         const api = /^\/api\/([A-Za-z0-9._-]+)$/.exec(u.pathname);
         if (api) return handleApi(req, res, api[1]!, raw, u.searchParams);
         const resp = /^\/response\/([^/]+)$/.exec(u.pathname);
@@ -1066,10 +1188,13 @@ export async function startSlackFake(opts: SlackFakeOptions = {}): Promise<Slack
       const v = homeViews.get(userId);
       return v && clone(v);
     },
-    rateLimitNext(n: number, retryAfterSeconds = 1, methods = ['chat.*', 'views.*']) {
-      rateLimitMethods = [...methods];
+    rateLimitNext(n: number, retryAfterSeconds = 1, methods: string[] | string = ['chat.*', 'views.*']) {
+      rateLimitMethods = typeof methods === 'string' ? [methods.endsWith('.') ? `${methods}*` : methods] : [...methods];
       rateLimitRemaining = Math.max(0, Math.floor(n));
       rateLimitRetryAfter = retryAfterSeconds;
+    },
+    files() {
+      return [...fileStore.values()].map((f) => ({ ...f, bytes: f.bytes && Buffer.from(f.bytes), completions: clone(f.completions) }));
     },
     failNext(n: number, status = 503) {
       failRemaining = Math.max(0, Math.floor(n));
@@ -1110,6 +1235,8 @@ export async function startSlackFake(opts: SlackFakeOptions = {}): Promise<Slack
       responseLog = [];
       accepted.clear();
       homeViews.clear();
+      fileStore.clear();
+      uploadTokens.clear();
       rateLimitRemaining = 0;
       failRemaining = 0;
       down = false;

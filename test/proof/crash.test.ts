@@ -9,8 +9,8 @@
  * everything and stops on SIGTERM, and then:
  *  - every Spark record the fake served is in the store, exactly once;
  *  - every Slack post exists exactly once (by its metadata key), matches the outbox, and
- *    every alert's follow-ups (and every digest's replies, every mention's answer) are in
- *    the right thread.
+ *    every alert's follow-ups (and every digest's replies and chart, every mention's answer)
+ *    are in the right thread; the digest's chart is uploaded once.
  *
  * PROOF_SEED=<n> replays another schedule.
  */
@@ -344,7 +344,7 @@ describe('crash test: SIGKILL at seeded moments, restart on the same store', () 
       expect(store.pragma('integrity_check', { simple: true })).toBe('ok');
 
       // --- no Slack message was posted twice ------------------------------------------------
-      const posts = store.prepare('SELECT key, kind, channel, parent_key AS parentKey, thread_ts AS threadTs, status, ts FROM slack_posts').all() as Array<{
+      const all = store.prepare('SELECT key, kind, channel, parent_key AS parentKey, thread_ts AS threadTs, status, ts, file_id AS fileId FROM slack_posts').all() as Array<{
         key: string;
         kind: string;
         channel: string;
@@ -352,8 +352,13 @@ describe('crash test: SIGKILL at seeded moments, restart on the same store', () 
         threadTs: string | null;
         status: string;
         ts: string | null;
+        fileId: string | null;
       }>;
-      const messages = slack.messages().filter((m) => m.bot_id);
+      // Digest charts are files shared by the upload flow: Slack's share message carries the file, not our metadata.
+      const charts = all.filter((p) => p.kind === 'digest-chart');
+      const posts = all.filter((p) => p.kind !== 'digest-chart');
+      const shared = slack.messages().filter((m) => m.bot_id && m.files);
+      const messages = slack.messages().filter((m) => m.bot_id && !m.files);
       const byKey = new Map<string, FakeMessage[]>();
       for (const m of messages) {
         const key = String(m.metadata?.event_payload.key ?? '');
@@ -375,6 +380,13 @@ describe('crash test: SIGKILL at seeded moments, restart on the same store', () 
         else if (p.threadTs) expect({ key: p.key, thread: m.thread_ts }).toEqual({ key: p.key, thread: p.threadTs });
         else expect({ key: p.key, thread: m.thread_ts }).toEqual({ key: p.key, thread: undefined });
       }
+      // Every chart uploaded once, into its digest's thread.
+      expect(charts.filter((c) => c.status !== 'posted')).toEqual([]);
+      expect(shared.map((m) => m.files![0]!.id).sort()).toEqual(charts.map((c) => c.fileId).sort());
+      for (const c of charts) {
+        const share = shared.filter((m) => m.files!.some((f) => f.id === c.fileId));
+        expect({ key: c.key, shares: share.length, thread: share[0]?.thread_ts }).toEqual({ key: c.key, shares: 1, thread: tsOf(c.parentKey!) });
+      }
       const alerts = store.prepare('SELECT calculation_id AS c, post_key AS k, status FROM alerts').all() as Array<{ c: string; k: string; status: string }>;
       for (const a of alerts) {
         expect(byKey.has(a.k)).toBe(true);
@@ -395,13 +407,14 @@ describe('crash test: SIGKILL at seeded moments, restart on the same store', () 
       const kinds = (k: string) => posts.filter((p) => p.kind === k).length;
       console.log(
         `records: ${stored.length} Spark records stored once each (${sqlIds.size} SQL records ignored); Slack: ${messages.length} posts, once each — ` +
-          `${kinds('alert')} alerts, ${kinds('alert-followup')} follow-ups, ${kinds('digest')} digest + ${kinds('digest-reply')} replies, ${kinds('mention-reply')} mention answers`,
+          `${kinds('alert')} alerts, ${kinds('alert-followup')} follow-ups, ${kinds('digest')} digest + ${kinds('digest-reply')} replies + ${charts.length} chart, ${kinds('mention-reply')} mention answers`,
       );
       // Not vacuous: the run alerted, followed up, posted the digest, and the failpoints fired.
       expect(kinds('alert')).toBeGreaterThanOrEqual(1);
       expect(alerts.length).toBeGreaterThanOrEqual(3);
       expect(kinds('alert-followup')).toBeGreaterThanOrEqual(3);
       expect(kinds('digest')).toBe(1);
+      expect(charts).toHaveLength(1);
       expect(kinds('mention-reply')).toBeGreaterThanOrEqual(3);
       for (const fp of ['poll.page-stored', 'poll.before-cursor', 'slack.before-send', 'slack.after-send'] as const) {
         expect(trials.filter((t) => t.mode === fp && t.reached).length, `${fp} reached`).toBeGreaterThanOrEqual(2);

@@ -5,6 +5,7 @@ import { DigestScheduler } from '../../slack/digest/digest-scheduler.js';
 import { Outbox } from '../../store/outbox.js';
 import { UsageError } from '../../util/errors.js';
 import { learnBotIdentity } from '../../sources/aws-identity.js';
+import { confirmDigestDay } from '../../sources/athena/confirm-digest.js';
 import type { CliIO } from '../io.js';
 import { createPollLoop, createQueueConsumer, createRuntime } from '../../runtime/runtime.js';
 
@@ -28,7 +29,17 @@ export async function startCommand(argv: string[], io: CliIO): Promise<number> {
   loop.setAfterCycle(async (cycle) => {
     alerts.onCycle(cycle.enrichment?.views);
   });
-  const digests = new DigestScheduler({ store: rt.store, outbox, delivery: bot.delivery, config: rt.config, clock: io.clock, logger: rt.logger });
+  const enricher = rt.enricher;
+  const digests = new DigestScheduler({
+    store: rt.store,
+    outbox,
+    delivery: bot.delivery,
+    config: rt.config,
+    clock: io.clock,
+    logger: rt.logger,
+    // Athena confirms the day's sessions first (at most a minute; then the digest says what stays unconfirmed).
+    confirm: enricher ? (opts) => confirmDigestDay(rt.store, enricher, opts, 60_000) : undefined,
+  });
 
   try {
     await bot.start();
@@ -47,7 +58,7 @@ export async function startCommand(argv: string[], io: CliIO): Promise<number> {
     },
     'athena-session-bot started',
   );
-  digests.start();
+  await digests.start();
   loop.start();
   consumer?.start();
 

@@ -1,5 +1,5 @@
 import type { Metrics } from '../../observability/metrics.js';
-import type { Outbox, OutboxPost } from '../../store/outbox.js';
+import type { Outbox, OutboxFile, OutboxPost } from '../../store/outbox.js';
 import { HOUR, sleep } from '../../util/clock.js';
 import type { Logger } from '../../util/logger.js';
 import { failpoint } from '../../util/failpoints.js';
@@ -7,6 +7,25 @@ import { describeSlackError, PERMANENT_SLACK_ERRORS, type WebClient } from '../s
 
 /** Pacing, Retry-After and Slack's own timestamps are real time, whatever clock the domain uses. */
 const realTime = { now: () => Date.now() };
+
+/** What the look-up after an interrupted send reads of a message. */
+interface SlackMessageSeen {
+  ts?: string;
+  metadata?: { event_type?: string; event_payload?: Record<string, unknown> };
+  files?: Array<{ id?: string }>;
+}
+
+/** A file as completeUploadExternal describes it, as far as its shares go. */
+type SharedFile = { shares?: Record<string, Record<string, Array<{ ts?: string }>> | undefined> };
+
+/** The ts of a file's share in `channel`, when completeUploadExternal already says it (it often does not: sharing is asynchronous). */
+function shareTsOf(file: SharedFile | undefined, channel: string): string | null {
+  for (const scope of ['public', 'private']) {
+    const ts = file?.shares?.[scope]?.[channel]?.[0]?.ts;
+    if (ts) return ts;
+  }
+  return null;
+}
 
 /** Slack message metadata type that marks every post with its outbox key. */
 export const POST_METADATA_TYPE = 'athena_session_bot_post';
@@ -22,6 +41,11 @@ export interface DeliveryOptions {
   giveUpAfterMs?: number;
   /** Test hook: runs after Slack accepted a post and before it is recorded (the crash window). */
   afterSend?: (post: OutboxPost, ts: string) => void;
+  /**
+   * Slack shares a completed file upload asynchronously: after an interrupted completion, a
+   * file not (yet) in the thread is only taken as not shared once this long has passed.
+   */
+  shareSettleMs?: number;
   wait?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
@@ -134,6 +158,7 @@ export class DeliveryQueue {
     const clock = realTime;
     const threadTs = this.threadFor(post);
     if (threadTs === undefined) return false; // parent still pending
+    if (post.payload.file) return this.deliverFile(post, post.payload.file, threadTs);
     let checking = false;
     try {
       if (post.maybeSent) {
@@ -146,12 +171,10 @@ export class DeliveryQueue {
           return true;
         }
       }
-      const since = clock.now() - (this.lastPostAt.get(post.channel) ?? 0);
-      if (since < this.spacing) await this.wait(this.spacing - since, this.stop.signal);
+      await this.paceChannel(post.channel);
       if (this.stop.signal.aborted) return false;
-      outbox.markSending(post.key);
+      outbox.markSending(post.key, clock.now());
       failpoint('slack.before-send');
-      this.lastPostAt.set(post.channel, clock.now());
       const res = await web.chat.postMessage({
         channel: post.channel,
         text: post.payload.text,
@@ -182,22 +205,94 @@ export class DeliveryQueue {
     return parent.ts;
   }
 
-  private async findInSlack(post: OutboxPost, threadTs: string | null): Promise<string | undefined> {
+  /**
+   * A file post: the files upload v2 flow, with each step recorded so a restart neither
+   * uploads twice nor loses the file. The file id is recorded before the bytes go; the
+   * completion (which shares the file into the channel or thread) is marked as a send, so a
+   * completion whose outcome is unknown is first looked for in Slack — the file in the thread —
+   * and only repeated, with the same file id, once it has had time to appear and has not.
+   */
+  private async deliverFile(post: OutboxPost, file: OutboxFile, threadTs: string | null): Promise<boolean> {
+    const { outbox, web, metrics } = this.o;
+    let checking = false;
+    try {
+      if (post.maybeSent && post.fileId) {
+        checking = true;
+        const shared = await this.findInSlack(post, threadTs, (m) => m.files?.some((f) => f.id === post.fileId) ?? false);
+        checking = false;
+        if (shared) {
+          this.o.logger.info({ key: post.key, fileId: post.fileId, ts: shared }, 'file found in Slack after an interrupted upload; not uploading again');
+          outbox.markPosted(post.key, shared, realTime.now());
+          return true;
+        }
+        const settle = this.o.shareSettleMs ?? 60_000;
+        const since = realTime.now() - (post.attemptedAt ?? 0);
+        if (since < settle) {
+          outbox.markUncertain(post.key, 'file share not visible yet', realTime.now() + Math.min(settle - since, 5_000));
+          return true;
+        }
+      }
+      const bytes = outbox.fileBytes(post.key);
+      if (!bytes) throw new Error(`file post ${post.key} has no bytes`);
+      await this.paceChannel(post.channel);
+      if (this.stop.signal.aborted) return false;
+      let fileId = post.fileId;
+      let uploadUrl = post.uploadUrl;
+      if (!fileId || !uploadUrl) {
+        const res = await web.files.getUploadURLExternal({ filename: file.filename, length: bytes.length, alt_text: file.altText });
+        if (!res.file_id || !res.upload_url) throw new Error('files.getUploadURLExternal gave no file id or upload URL');
+        fileId = res.file_id;
+        uploadUrl = res.upload_url;
+        outbox.markUploadStarted(post.key, fileId, uploadUrl);
+        failpoint('slack.file-upload-started');
+      }
+      const upload = await fetch(uploadUrl, { method: 'POST', body: bytes, headers: { 'content-type': 'application/octet-stream' }, signal: AbortSignal.timeout(30_000) });
+      await upload.arrayBuffer();
+      if (!upload.ok) {
+        // A spent or expired URL: the file was never completed, so nothing was shared; start a new upload.
+        if (upload.status >= 400 && upload.status < 500) outbox.clearUpload(post.key);
+        throw new Error(`the file upload answered HTTP ${upload.status}`);
+      }
+      outbox.markSending(post.key, realTime.now());
+      failpoint('slack.before-send');
+      const files: [{ id: string; title: string }] = [{ id: fileId, title: file.title }];
+      const res = await web.files.completeUploadExternal(threadTs ? { files, channel_id: post.channel, thread_ts: threadTs } : { files, channel_id: post.channel });
+      const shareTs = shareTsOf(res.files?.[0] as SharedFile | undefined, post.channel);
+      this.o.afterSend?.(post, shareTs ?? fileId);
+      failpoint('slack.after-send');
+      outbox.markPosted(post.key, shareTs, realTime.now());
+      metrics?.slackPosts.inc({ kind: post.kind });
+    } catch (err) {
+      this.onError(post, err, checking);
+    }
+    return true;
+  }
+
+  /** About a second between posts to one channel (Slack's pace for messages). */
+  private async paceChannel(channel: string): Promise<void> {
+    const since = realTime.now() - (this.lastPostAt.get(channel) ?? 0);
+    if (since < this.spacing) await this.wait(this.spacing - since, this.stop.signal);
+    this.lastPostAt.set(channel, realTime.now());
+  }
+
+  private async findInSlack(post: OutboxPost, threadTs: string | null, matches: (m: SlackMessageSeen) => boolean = (m) => this.carriesKey(m, post.key)): Promise<string | undefined> {
     const { web } = this.o;
-    const matches = (m: { metadata?: { event_type?: string; event_payload?: Record<string, unknown> } }) =>
-      m.metadata?.event_type === POST_METADATA_TYPE && m.metadata.event_payload?.key === post.key;
     const oldest = String(Math.floor(post.createdAt / 1000) - 60);
     let cursor: string | undefined;
     for (let page = 0; page < 10; page++) {
       const res = threadTs
         ? await web.conversations.replies({ channel: post.channel, ts: threadTs, oldest, include_all_metadata: true, limit: 200, cursor } as never)
         : await web.conversations.history({ channel: post.channel, oldest, include_all_metadata: true, limit: 200, cursor });
-      const hit = (res.messages as Array<{ ts?: string; metadata?: { event_type?: string; event_payload?: Record<string, unknown> } }> | undefined)?.find(matches);
+      const hit = (res.messages as SlackMessageSeen[] | undefined)?.find(matches);
       if (hit?.ts) return hit.ts;
       cursor = res.response_metadata?.next_cursor || undefined;
       if (!cursor) return undefined;
     }
     return undefined;
+  }
+
+  private carriesKey(m: SlackMessageSeen, key: string): boolean {
+    return m.metadata?.event_type === POST_METADATA_TYPE && m.metadata.event_payload?.key === key;
   }
 
   /** `checking`: the error came from looking for the post in Slack, so it says nothing about whether the post is there. */

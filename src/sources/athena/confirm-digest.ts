@@ -17,7 +17,7 @@ export function needsConfirmation(v: SessionView): boolean {
  */
 export async function confirmDigestDay(store: Store, enricher: Enricher, opts: DigestOptions, deadlineMs: number, signal?: AbortSignal): Promise<{ asked: number; reachable: boolean }> {
   const refs: SessionRef[] = digestSessions(store, opts)
-    .sessions.filter(needsConfirmation)
+    .filter(needsConfirmation)
     .map((v) => ({ region: v.region, sessionId: v.sessionId }));
   if (refs.length === 0) return { asked: 0, reachable: true };
   const stop = new AbortController();

@@ -104,28 +104,33 @@ describe('enqueueDigest', () => {
   it('records one summary and the long lists as thread replies, once per day; delivery obeys Slack limits', async () => {
     const env = await setup();
     seedDay(env.store, { users: 8, longCalcs: 12, imports: 45 });
-    const keys = enqueueDigest(env.store, env.outbox, env.config, DAY, FIRE);
+    const keys = await enqueueDigest(env.store, env.outbox, env.config, DAY, FIRE);
     const key = digestKey(DAY);
     expect(keys[0]).toBe(key);
-    // Long-running calculations, notebook imports, all users (> 5), all workgroups is 3 (not listed).
-    expect(keys.slice(1)).toEqual([`${key}:reply:0`, `${key}:reply:1`, `${key}:reply:2`]);
+    // The chart first in the thread; then long-running calculations, notebook imports, all users (> 5); all workgroups is 3 (not listed).
+    expect(keys.slice(1)).toEqual([`${key}:chart`, `${key}:reply:0`, `${key}:reply:1`, `${key}:reply:2`]);
     expect(env.outbox.get(key)).toMatchObject({ kind: 'digest', channel: DIGEST, parentKey: null, status: 'pending' });
-    for (const k of keys.slice(1)) expect(env.outbox.get(k)).toMatchObject({ kind: 'digest-reply', channel: DIGEST, parentKey: key });
+    expect(env.outbox.get(`${key}:chart`)).toMatchObject({ kind: 'digest-chart', channel: DIGEST, parentKey: key });
+    for (const k of keys.slice(2)) expect(env.outbox.get(k)).toMatchObject({ kind: 'digest-reply', channel: DIGEST, parentKey: key });
     expect(env.outbox.get(key)!.payload.text).toContain(`Athena Spark digest for ${DAY}: 12 sessions, 12 calculations, 12 long-running`);
 
     // Once per day: the second time (a restart, a second fire, a person) records nothing.
-    expect(enqueueDigest(env.store, env.outbox, env.config, DAY, FIRE + 5 * MINUTE)).toEqual([]);
+    expect(await enqueueDigest(env.store, env.outbox, env.config, DAY, FIRE + 5 * MINUTE)).toEqual([]);
     expect(env.outbox.family(key)).toEqual(keys);
 
     const q = env.queue();
     expect(await q.drain(keys, 15_000)).toBe(true);
     // The fake refuses anything over Slack's limits (invalid_blocks, msg_too_long): all went through.
     expect(env.slack.calls.filter((c) => c.method === 'chat.postMessage').every((c) => c.ok)).toBe(true);
-    expect(env.outbox.counts()).toEqual({ pending: 0, posted: 4, failed: 0 });
+    expect(env.outbox.counts()).toEqual({ pending: 0, posted: 5, failed: 0 });
 
-    const msgs = env.slack.messages(DIGEST);
-    expect(msgs.map(keyOf)).toEqual(keys);
-    const [summary, ...replies] = msgs;
+    const all = env.slack.messages(DIGEST);
+    const [summary, chart, ...replies] = all;
+    // The chart is the file Slack shared from the upload, the first reply in the thread.
+    expect(chart!.files?.map((f) => f.id)).toEqual([env.outbox.get(`${key}:chart`)!.fileId]);
+    expect(chart!.thread_ts).toBe(summary!.ts);
+    const msgs = all.filter((m) => !m.files);
+    expect(msgs.map(keyOf)).toEqual(keys.filter((k) => !k.endsWith(':chart')));
     expect(summary!.thread_ts).toBeUndefined();
     expect(summary!.metadata).toEqual({ event_type: POST_METADATA_TYPE, event_payload: { key } });
     for (const r of replies) expect(r.thread_ts).toBe(summary!.ts);
@@ -139,9 +144,9 @@ describe('enqueueDigest', () => {
         if (b.type === 'section' && b.text) expect(b.text.text.length).toBeLessThanOrEqual(3000);
       }
     }
-    const all = JSON.stringify(msgs);
-    expect(all).not.toContain(EXAMPLE_IP);
-    expect(all).not.toContain(EXAMPLE_KEY_ID);
+    const text = JSON.stringify(all);
+    expect(text).not.toContain(EXAMPLE_IP);
+    expect(text).not.toContain(EXAMPLE_KEY_ID);
 
     // `digest --post` afterwards: already posted, nothing new.
     const rt = { store: env.store, config: env.config, logger: env.logger, metrics: new Metrics() } as unknown as Runtime;
@@ -149,14 +154,33 @@ describe('enqueueDigest', () => {
     expect(topLevel(env.slack)).toHaveLength(1);
   });
 
-  it('a quiet day is one summary and no replies; no digest channel records nothing', async () => {
+  it('a quiet day is one summary and its (empty) chart; no digest channel records nothing', async () => {
     const env = await setup();
-    const keys = enqueueDigest(env.store, env.outbox, env.config, DAY, FIRE);
-    expect(keys).toEqual([digestKey(DAY)]);
+    const keys = await enqueueDigest(env.store, env.outbox, env.config, DAY, FIRE);
+    expect(keys).toEqual([digestKey(DAY), `${digestKey(DAY)}:chart`]);
     expect(env.outbox.get(digestKey(DAY))!.payload.text).toContain('0 sessions, 0 calculations, 0 long-running');
     const none = await setup({ DIGEST_CHANNEL: '' });
-    expect(enqueueDigest(none.store, none.outbox, none.config, DAY, FIRE)).toEqual([]);
+    expect(await enqueueDigest(none.store, none.outbox, none.config, DAY, FIRE)).toEqual([]);
     expect(none.outbox.counts()).toEqual({ pending: 0, posted: 0, failed: 0 });
+  });
+});
+
+describe('enqueueDigest: a chart that cannot be drawn', () => {
+  it('posts the digest and its thread without the chart, and says why at error level', async () => {
+    const env = await setup();
+    seedDay(env.store, { users: 2, longCalcs: 1, imports: 1 });
+    const log = captureLogger('info');
+    const keys = await enqueueDigest(env.store, env.outbox, env.config, DAY, FIRE, {
+      logger: log.logger,
+      drawChart: async () => {
+        throw new Error('resvg could not load its native module');
+      },
+    });
+    const key = digestKey(DAY);
+    expect(keys).toEqual([key, `${key}:reply:0`, `${key}:reply:1`]);
+    expect(await env.queue().drain(keys, 10_000)).toBe(true);
+    expect(env.slack.messages(DIGEST)).toHaveLength(3);
+    expect(log.lines()).toContainEqual(expect.objectContaining({ level: 50, key, error: 'resvg could not load its native module', msg: 'the digest chart could not be drawn; posting the digest without it' }));
   });
 });
 
@@ -209,19 +233,19 @@ describe('DigestScheduler', () => {
     const clock = new TestClock(FIRE + 3 * 60 * MINUTE);
     const q = env.queue();
     const first = scheduler(env, clock, q);
-    first.start();
+    await first.start();
     const key = digestKey(DAY);
     expect(env.outbox.get(key)).toBeDefined();
     expect(await q.drain(env.outbox.family(key), 15_000)).toBe(true);
-    expect(first.catchUp()).toEqual([]);
+    expect(await first.catchUp()).toEqual([]);
 
     // A restart: a new scheduler on the same store posts nothing more.
     await first.stop();
     const second = scheduler(env, clock);
-    second.start();
-    expect(second.catchUp()).toEqual([]);
+    await second.start();
+    expect(await second.catchUp()).toEqual([]);
     // A fire at the same instant (cron and catch-up racing) is harmless too.
-    expect(second.fire(FIRE)).toEqual([]);
+    expect(await second.fire(FIRE)).toEqual([]);
     await second.stop();
 
     const summaries = topLevel(env.slack);
@@ -235,7 +259,7 @@ describe('DigestScheduler', () => {
     setCreatedAt(env.store, FIRE - 3 * 24 * 60 * MINUTE);
     const clock = new TestClock(Date.parse('2026-11-23T08:30:00Z'));
     const s = scheduler(env, clock);
-    s.start();
+    await s.start();
     expect(env.outbox.get(digestKey('2026-11-21'))).toBeDefined();
     expect(env.outbox.get(digestKey(DAY))).toBeUndefined();
   });
@@ -246,8 +270,8 @@ describe('DigestScheduler', () => {
     setCreatedAt(env.store, FIRE + 60 * MINUTE);
     const clock = new TestClock(FIRE + 3 * 60 * MINUTE);
     const s = scheduler(env, clock);
-    s.start();
-    expect(s.catchUp()).toEqual([]);
+    await s.start();
+    expect(await s.catchUp()).toEqual([]);
     expect(env.outbox.counts()).toEqual({ pending: 0, posted: 0, failed: 0 });
     await new Promise((r) => setTimeout(r, 100));
     expect(env.slack.calls).toEqual([]);
@@ -259,18 +283,18 @@ describe('DigestScheduler', () => {
     // 13:30 UTC on the 23rd is 08:30 in New York: the last fire was 09:00 EST on the 22nd (14:00 UTC).
     const clock = new TestClock(Date.parse('2026-11-23T13:30:00Z'));
     const s = scheduler(env, clock);
-    s.start();
+    await s.start();
     expect(env.outbox.get(digestKey('2026-11-21'))).toBeDefined();
     clock.t = Date.parse('2026-11-23T14:00:30Z');
-    expect(s.catchUp()[0]).toBe(digestKey(DAY));
+    expect((await s.catchUp())[0]).toBe(digestKey(DAY));
   });
 
   it('without a digest channel it schedules nothing and catches up on nothing', async () => {
     const env = await setup({ DIGEST_CHANNEL: '' });
     setCreatedAt(env.store, 0);
     const s = scheduler(env, new TestClock(FIRE + MINUTE));
-    s.start();
-    expect(s.catchUp()).toEqual([]);
+    await s.start();
+    expect(await s.catchUp()).toEqual([]);
     expect(env.outbox.counts()).toEqual({ pending: 0, posted: 0, failed: 0 });
   });
 });
@@ -282,7 +306,7 @@ describe('postDigestCommand', () => {
     const metrics = new Metrics();
     const rt = { store: env.store, config: env.config, logger: env.logger, metrics } as unknown as Runtime;
     const first = await postDigestCommand(rt, DAY);
-    expect(first).toMatch(new RegExp(`^posted the digest for ${DAY} to ${DIGEST} \\(ts \\d+\\.\\d{6}, 2 thread replies\\)$`));
+    expect(first).toMatch(new RegExp(`^posted the digest for ${DAY} to ${DIGEST} \\(ts \\d+\\.\\d{6}, its chart, 2 thread replies\\)$`));
     const second = await postDigestCommand(rt, DAY);
     expect(second).toMatch(new RegExp(`^the digest for ${DAY} was already posted to ${DIGEST} \\(ts \\d+\\.\\d{6}\\)$`));
 
@@ -290,7 +314,7 @@ describe('postDigestCommand', () => {
     expect(summaries).toHaveLength(1);
     expect(keyOf(summaries[0]!)).toBe(digestKey(DAY));
     expect(second).toContain(summaries[0]!.ts);
-    expect(env.slack.messages(DIGEST)).toHaveLength(3);
+    expect(env.slack.messages(DIGEST)).toHaveLength(4);
     expect(env.slack.calls.filter((c) => c.status === 429)).toEqual([]);
     expect(await metrics.registry.getSingleMetricAsString('athena_bot_slack_posts_total')).toMatch(/kind="digest"\} 1/);
   });
@@ -298,9 +322,67 @@ describe('postDigestCommand', () => {
   it('delivers a digest the bot recorded but had not posted yet (one summary either way)', async () => {
     const env = await setup();
     seedDay(env.store, { users: 2, longCalcs: 0, imports: 0 });
-    expect(enqueueDigest(env.store, env.outbox, env.config, DAY, FIRE)).toEqual([digestKey(DAY)]);
+    expect(await enqueueDigest(env.store, env.outbox, env.config, DAY, FIRE)).toEqual([digestKey(DAY), `${digestKey(DAY)}:chart`]);
     const rt = { store: env.store, config: env.config, logger: env.logger, metrics: new Metrics() } as unknown as Runtime;
-    expect(await postDigestCommand(rt, DAY)).toMatch(/^posted the digest for 2026-11-22 to C0DIGEST \(ts [\d.]+, 0 thread replies\)$/);
+    expect(await postDigestCommand(rt, DAY)).toMatch(/^posted the digest for 2026-11-22 to C0DIGEST \(ts [\d.]+, its chart, 0 thread replies\)$/);
     expect(topLevel(env.slack)).toHaveLength(1);
+  });
+});
+
+describe('weekly digest', () => {
+  const WEEKLY = '0 9 * * 1'; // Mondays 09:00
+  /** Monday 2026-11-23 09:00 UTC: the week of 2026-11-16 … 2026-11-22. */
+  const MONDAY = FIRE;
+
+  function weeklyScheduler(env: Env, clock: TestClock, queue = env.queue()): DigestScheduler {
+    const s = new DigestScheduler({ store: env.store, outbox: env.outbox, delivery: queue, config: env.config, clock, logger: env.logger });
+    cleanups.push(() => s.stop());
+    return s;
+  }
+
+  it('DIGEST_WEEKLY_CRON posts the 7 days ending yesterday, with its chart, once across restarts; missed while down, posted on return', async () => {
+    const env = await setup({ DIGEST_WEEKLY_CRON: WEEKLY, DIGEST_CRON: '0 9 1 1 *' });
+    seedDay(env.store, { users: 2, longCalcs: 2, imports: 0 });
+    setCreatedAt(env.store, MONDAY - 30 * 24 * 60 * MINUTE);
+    // The bot comes back on Wednesday: Monday's weekly fire passed while it was down.
+    const clock = new TestClock(MONDAY + 2 * 24 * 60 * MINUTE);
+    const q = env.queue();
+    const first = weeklyScheduler(env, clock, q);
+    await first.start();
+    const key = digestKey(DAY, 'week');
+    expect(key).toBe('digest-week:2026-11-22');
+    expect(env.outbox.family(key)).toEqual([key, `${key}:chart`, `${key}:reply:0`]);
+    expect(env.outbox.get(key)!.payload.text).toMatch(/^Athena Spark weekly digest for 2026-11-16 to 2026-11-22: 2 sessions/);
+    expect(await q.drain(env.outbox.family(key), 15_000)).toBe(true);
+    await first.stop();
+
+    const second = weeklyScheduler(env, clock);
+    await second.start();
+    expect(await second.catchUp()).toEqual([]);
+    expect(await second.fire(MONDAY, 'week')).toEqual([]);
+    const summaries = topLevel(env.slack);
+    expect(summaries).toHaveLength(1);
+    expect(keyOf(summaries[0]!)).toBe(key);
+    const chart = env.slack.messages(DIGEST).find((m) => m.files)!;
+    expect(chart.thread_ts).toBe(summaries[0]!.ts);
+    expect(chart.files![0]!.name).toBe('athena-spark-weekly-digest-2026-11-16-to-2026-11-22.png');
+  });
+
+  it('is off by default, and the daily digest does not post the weekly one', async () => {
+    const env = await setup();
+    setCreatedAt(env.store, MONDAY - 30 * 24 * 60 * MINUTE);
+    const s = weeklyScheduler(env, new TestClock(MONDAY + 60 * MINUTE));
+    await s.start();
+    expect(env.outbox.get(digestKey(DAY, 'week'))).toBeUndefined();
+    expect(env.outbox.get(digestKey(DAY))).toBeDefined();
+  });
+
+  it('digest --post --week posts the weekly digest, and says so the second time', async () => {
+    const env = await setup();
+    seedDay(env.store, { users: 2, longCalcs: 1, imports: 0 });
+    const rt = { store: env.store, config: env.config, logger: env.logger, metrics: new Metrics() } as unknown as Runtime;
+    expect(await postDigestCommand(rt, DAY, 'week')).toMatch(/^posted the weekly digest for the week ending 2026-11-22 to C0DIGEST \(ts [\d.]+, its chart, 1 thread reply\)$/);
+    expect(await postDigestCommand(rt, DAY, 'week')).toMatch(/^the weekly digest for the week ending 2026-11-22 was already posted/);
+    expect(topLevel(env.slack).map(keyOf)).toEqual([digestKey(DAY, 'week')]);
   });
 });
