@@ -4,7 +4,7 @@ import { buildDigest } from '../../src/model/digest.js';
 import { dayPeriod } from '../../src/model/period.js';
 import { foldSession } from '../../src/model/session.js';
 import { noEnrichment, type SessionView } from '../../src/model/types.js';
-import { fakeUuid, human, startCalculation, startSession, terminateSession, type CloudTrailRecord } from '../support/cloudtrail-records.js';
+import { fakeUuid, human, startCalculation, startSession, stopCalculation, terminateSession, type CloudTrailRecord } from '../support/cloudtrail-records.js';
 import { toEvent } from '../support/events.js';
 
 const MINUTE = 60_000;
@@ -25,7 +25,11 @@ function session(at: string, o: { dpus?: number; minutes?: number; tags?: Record
     startSession({ sessionId, eventTime: t, actor: human('ana'), maxConcurrentDpus: o.dpus ?? 10, workGroup: o.workGroup ?? 'etl', ...(o.tags ? { tags: o.tags } : {}) }),
     terminateSession({ sessionId, eventTime: t + minutes * MINUTE }),
   ];
-  if (o.calcMinutes !== undefined) out.push(startCalculation({ sessionId, calculationId: fakeUuid(), eventTime: t + MINUTE }));
+  if (o.calcMinutes !== undefined) {
+    // Stopped after calcMinutes: a known run time (its session's end alone would only bound it).
+    const calculationId = fakeUuid();
+    out.push(startCalculation({ sessionId, calculationId, eventTime: t + MINUTE }), stopCalculation({ calculationId, sessionId, eventTime: t + MINUTE + o.calcMinutes * MINUTE }));
+  }
   return out;
 }
 
