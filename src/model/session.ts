@@ -20,6 +20,9 @@ import {
 /** Athena's default session idle timeout, used when no StartSession record says otherwise. */
 export const DEFAULT_IDLE_TIMEOUT_MINUTES = 20;
 
+/** The longest idle timeout Athena allows (SessionIdleTimeoutInMinutes: 1 to 480). */
+export const MAX_IDLE_TIMEOUT_MINUTES = 480;
+
 const ACTIVE_CALCULATION_STATES: ReadonlySet<string> = new Set(['CREATING', 'CREATED', 'QUEUED', 'RUNNING', 'CANCELING']);
 
 /** Sorts by time then eventID and drops repeats: the fold must not depend on input order. */

@@ -8,7 +8,8 @@ import { dayBounds, nextDate, previousDate } from '../model/zoned-day.js';
 import type { NotebookEvent } from '../records/types.js';
 import { DigestHistory } from '../store/digest-history.js';
 import type { Store } from '../store/store.js';
-import { DAY } from '../util/clock.js';
+import { DAY, MINUTE } from '../util/clock.js';
+import { MAX_IDLE_TIMEOUT_MINUTES } from '../model/session.js';
 import { storedEnrichment } from './enrichment-lookup.js';
 
 export interface DigestOptions {
@@ -140,11 +141,11 @@ export function digestSessions(store: Store, opts: DigestOptions, enrichment: En
 }
 
 /**
- * Candidate sessions are those with any record (or a routine read) from a day before the
- * period to its end, so sessions that started earlier and ended (or timed out) in it are
- * counted as ended. The window's notable records, up to a day past the end (or now, if
- * sooner), are read in one pass; each candidate's records outside it and its reads
- * (summarised per calculation, never row by row) are added after.
+ * Candidate sessions are those with any record (or a routine read) in the period or in the
+ * longest idle timeout before it, so sessions that started earlier and ended (or timed out) in
+ * it are counted as ended. The window's notable records are read in one pass; each
+ * candidate's records outside it (by its session, and the calls naming only one of its
+ * calculations) and its reads (summarised per calculation, never row by row) are added after.
  */
 function digestOfPeriod(
   store: Store,
@@ -155,8 +156,9 @@ function digestOfPeriod(
   const { start, end } = period;
   const now = Math.max(opts.now, 0);
   const model = { now, longRunningMinutes: opts.longRunningMinutes, dpuHourPriceUsd: opts.dpuHourPriceUsd };
-  const windowStart = start - DAY;
-  const windowEnd = Math.max(end, Math.min(now, end + DAY));
+  // A session with no record since longer than Athena's longest idle timeout ended before the period.
+  const windowStart = start - MAX_IDLE_TIMEOUT_MINUTES * MINUTE;
+  const windowEnd = end;
 
   const bySession = new Map<string, NotebookEvent[]>();
   const touched = new Set<string>();
@@ -189,6 +191,7 @@ function digestOfPeriod(
     const events = bySession.get(id) ?? [];
     for (const extra of store.sessionEventsOutside(id, windowStart, windowEnd)) events.push(extra);
     const calcs = events.filter((e) => e.eventName === 'StartCalculationExecution' && e.calculationId).map((e) => e.calculationId!);
+    for (const extra of store.calculationOnlyEventsOutside(calcs, windowStart, windowEnd)) events.push(extra);
     const view = foldSession(id, events, enrichment, model, store.readsForSession(id, [...new Set(calcs)]));
     if (view) sessions.push(view);
   }

@@ -433,6 +433,15 @@ export class Store {
     return { events, reads: this.readsForSession(sessionId, [...new Set(calcs)]) };
   }
 
+  /** Calls naming only one of these calculations (a person's StopCalculationExecution), outside [startMs, endMs). */
+  calculationOnlyEventsOutside(calculationIds: readonly string[], startMs: number, endMs: number): NotebookEvent[] {
+    const out: NotebookEvent[] = [];
+    for (const id of calculationIds) {
+      for (const row of this.stmts.byCalculation.all(id) as RecordRow[]) if (row.event_time < startMs || row.event_time >= endMs) out.push(toEvent(row));
+    }
+    return out;
+  }
+
   /** A session's records outside [startMs, endMs), whole. */
   sessionEventsOutside(sessionId: string, startMs: number, endMs: number): NotebookEvent[] {
     return (this.stmts.bySessionOutside.all(sessionId, startMs, endMs) as RecordRow[]).map(toEvent);
