@@ -1,10 +1,6 @@
 import { AppError, UsageError } from '../util/errors.js';
 import { PROGRAM, type CliIO } from './io.js';
-import { demoCommand } from './commands/demo.js';
-import { digestCommand, type DigestPoster } from './commands/digest.js';
-import { ingestCommand } from './commands/ingest.js';
-import { pollCommand } from './commands/poll.js';
-import { sessionCommand } from './commands/session.js';
+import type { DigestPoster } from './commands/digest.js';
 
 export const USAGE = `usage: ${PROGRAM} <command>
 
@@ -29,17 +25,18 @@ export interface Commands {
 export async function run(argv: string[], io: CliIO, extra: Commands = {}): Promise<number> {
   const [command, ...rest] = argv;
   try {
+    // Each command loads what it needs when it runs: start-up is what a person at a terminal feels.
     switch (command) {
       case 'session':
-        return await sessionCommand(rest, io);
+        return await (await import('./commands/session.js')).sessionCommand(rest, io);
       case 'digest':
-        return await digestCommand(rest, io, extra.postDigest);
+        return await (await import('./commands/digest.js')).digestCommand(rest, io, extra.postDigest);
       case 'ingest':
-        return await ingestCommand(rest, io);
+        return await (await import('./commands/ingest.js')).ingestCommand(rest, io);
       case 'poll':
-        return await pollCommand(rest, io);
+        return await (await import('./commands/poll.js')).pollCommand(rest, io);
       case 'demo':
-        return await demoCommand(rest, io);
+        return await (await import('./commands/demo.js')).demoCommand(rest, io);
       case 'start':
         if (!extra.start) throw new UsageError('start is not available in this build');
         return await extra.start(rest, io);
