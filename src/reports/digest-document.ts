@@ -45,6 +45,8 @@ export function digestDocument(d: Digest): ReportDocument {
       },
       { type: 'list', title: 'Top users', items: top(d.byUser, TOP), total: Object.keys(d.byUser).length },
       { type: 'list', title: 'Top workgroups', items: top(d.byWorkgroup, TOP), total: Object.keys(d.byWorkgroup).length },
+      // Many accounts (AWS_ROLE_ARNS, an organization's trail): each one's share; with one account it is the total above.
+      ...(Object.keys(d.byAccount).length > 1 ? [{ type: 'list' as const, title: 'By account', items: top(d.byAccount, TOP), total: Object.keys(d.byAccount).length }] : []),
       ...footer,
     ],
   };
@@ -74,6 +76,7 @@ export function digestDetailDocuments(d: Digest, o: DisplayOptions): ReportDocum
   }
   if (Object.keys(d.byUser).length > TOP) docs.push(listDoc(`All users on ${d.date}`, top(d.byUser, Infinity)));
   if (Object.keys(d.byWorkgroup).length > TOP) docs.push(listDoc(`All workgroups on ${d.date}`, top(d.byWorkgroup, Infinity)));
+  if (Object.keys(d.byAccount).length > TOP) docs.push(listDoc(`All accounts on ${d.date}`, top(d.byAccount, Infinity)));
   return docs;
 }
 

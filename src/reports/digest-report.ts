@@ -99,6 +99,7 @@ export function digestJson(d: Digest): Record<string, unknown> {
     estimatedCostUsd: round(d.estimatedCostUsd, 2),
     byUser: roundTallies(d.byUser),
     byWorkgroup: roundTallies(d.byWorkgroup),
+    byAccount: roundTallies(d.byAccount),
     sessionHours: round(d.sessionHours, 3),
     setApartCalls: d.setApartCalls,
     advice: d.advice,

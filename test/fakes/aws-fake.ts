@@ -202,10 +202,10 @@ export interface AwsFake {
   athenaCalls(operation?: string, region?: string): RecordedRequest[];
   /** STS requests received, optionally of one action. */
   stsCalls(action?: string): RecordedRequest[];
-  /** Max number of LookupEvents requests (ALL received, incl. throttled) in any window of windowMs. */
-  maxRequestsInAnyWindow(region?: string, windowMs?: number): number;
-  /** LookupEvents requests received (incl. throttled / failed). */
-  lookupCount(region?: string): number;
+  /** Max number of LookupEvents requests (ALL received, incl. throttled) in any window of windowMs, optionally of one region and/or caller account. */
+  maxRequestsInAnyWindow(region?: string, windowMs?: number, account?: string): number;
+  /** LookupEvents requests received (incl. throttled / failed), optionally of one region and/or caller account. */
+  lookupCount(region?: string, account?: string): number;
 
   /** Clear events, Athena state, principals added, requests, tokens, rate-limit history and faults. */
   reset(): void;
@@ -567,8 +567,10 @@ export async function startAwsFake(opts: AwsFakeOptions = {}): Promise<AwsFake> 
   });
   const port = (server.address() as AddressInfo).port;
 
-  const lookups = (region?: string) =>
-    requests.filter((r) => r.service === 'cloudtrail' && r.target.endsWith('.LookupEvents') && (region === undefined || r.region === region));
+  const lookups = (region?: string, account?: string) =>
+    requests.filter(
+      (r) => r.service === 'cloudtrail' && r.target.endsWith('.LookupEvents') && (region === undefined || r.region === region) && (account === undefined || r.account === account),
+    );
 
   const fake: AwsFake = {
     url: `http://127.0.0.1:${port}`,
@@ -641,8 +643,8 @@ export async function startAwsFake(opts: AwsFakeOptions = {}): Promise<AwsFake> 
     athenaCalls: (op, region) =>
       requests.filter((r) => r.service === 'athena' && (op === undefined || r.operation === op) && (region === undefined || r.region === region)),
     stsCalls: (action) => requests.filter((r) => r.service === 'sts' && (action === undefined || r.operation === action)),
-    maxRequestsInAnyWindow: (region, windowMs = 1000) => {
-      const times = lookups(region)
+    maxRequestsInAnyWindow: (region, windowMs = 1000, account) => {
+      const times = lookups(region, account)
         .map((r) => r.at)
         .sort((a, b) => a - b);
       let best = 0;
@@ -653,7 +655,7 @@ export async function startAwsFake(opts: AwsFakeOptions = {}): Promise<AwsFake> 
       }
       return best;
     },
-    lookupCount: (region) => lookups(region).length,
+    lookupCount: (region, account) => lookups(region, account).length,
 
     reset: () => {
       requests.length = 0;

@@ -268,6 +268,7 @@ describe('buildDigest: details', () => {
       estimatedCostUsd: 0,
       byUser: {},
       byWorkgroup: {},
+      byAccount: {},
       setApartCalls: { bot: 0, ignored: 0 },
       advice: [],
       generatedAt: NOW,

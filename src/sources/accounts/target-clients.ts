@@ -1,0 +1,44 @@
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
+import type { Accounts } from './accounts.js';
+import { targetKey, type AwsTarget } from './targets.js';
+
+/** One SDK client per target, signed with its account's credentials. */
+export interface TargetClients<C> {
+  get(target: AwsTarget): Promise<C>;
+  /**
+   * AWS refused `target`'s credentials as expired: the client is dropped (an SDK client keeps
+   * its credentials until it thinks they expire) and its account's cached credentials with it,
+   * so the next call builds a client that gets new ones.
+   */
+  renew(target: AwsTarget): void;
+}
+
+/**
+ * Builds each target's client on first use with its account's role credentials (none for the
+ * default account: the SDK's chain), remembering which credentials it signed with so that
+ * `renew` forgets exactly those, not newer ones another client already fetched.
+ */
+export function targetClients<C>(make: (target: AwsTarget, credentials: AwsCredentialIdentityProvider | undefined) => Promise<C>, accounts?: Pick<Accounts, 'credentials'>): TargetClients<C> {
+  const clients = new Map<string, { client: Promise<C>; used?: AwsCredentialIdentity }>();
+  return {
+    get(target) {
+      const key = targetKey(target);
+      let entry = clients.get(key);
+      if (!entry) {
+        const role = accounts?.credentials(target.account);
+        const e: { client?: Promise<C>; used?: AwsCredentialIdentity } = {};
+        const credentials: AwsCredentialIdentityProvider | undefined = role && (async () => (e.used = await role.provider()));
+        e.client = make(target, credentials);
+        clients.set(key, (entry = e as { client: Promise<C>; used?: AwsCredentialIdentity }));
+      }
+      return entry.client;
+    },
+    renew(target) {
+      const key = targetKey(target);
+      const entry = clients.get(key);
+      if (!entry) return;
+      clients.delete(key);
+      accounts?.credentials(target.account)?.expire(entry.used);
+    },
+  };
+}
