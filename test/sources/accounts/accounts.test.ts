@@ -212,6 +212,58 @@ describe('many accounts through AssumeRole', () => {
     }
   });
 
+  it('a refresh STS fails keeps the credentials in hand while they last, and is tried again on the next call', async () => {
+    const realFake = await startAwsFake({ now: () => Date.now(), ratePerSecond: Infinity, credentialLifetimeMs: 5 * MINUTE + 1500 });
+    const restore = useAwsFakeEnv(realFake, 'us-east-1');
+    try {
+      realFake.addRole(roleOf(A), { externalId: EXTERNAL_ID });
+      const log = captureLogger('silent');
+      const accounts = createAccounts({ regions: ['us-east-1'], roleArns: [roleOf(A)], externalId: EXTERNAL_ID, logger: log.logger });
+      const source = createCloudTrailSource({ logger: log.logger, ratePerSecond: 1000, attempts: 1, accounts });
+      const deps = { store, source, clock: { now: () => Date.now() }, logger: log.logger, lookbackMinutes: 20, backfillHours: 1 };
+      const target = { account: A, region: 'us-east-1' };
+      await pollTarget(target, deps);
+      await new Promise((r) => setTimeout(r, 1700));
+      // STS fails the refresh (503: the SDK asks the provider more than once per request, so two).
+      realFake.failNext(2, 503, 'sts');
+      await pollTarget(target, deps);
+      const lookups = () => realFake.requests.filter((r) => r.operation === 'LookupEvents');
+      // The poll still went through, with the credentials it had.
+      expect(lookups().map((r) => [r.status, r.accessKeyId])).toEqual([
+        [200, lookups()[0]!.accessKeyId],
+        [200, lookups()[0]!.accessKeyId],
+      ]);
+      expect(realFake.stsCalls('AssumeRole').map((r) => r.status)).toEqual([200, 503, 503]);
+      // STS is back: the next call gets new credentials.
+      await pollTarget(target, deps);
+      expect(realFake.stsCalls('AssumeRole').map((r) => r.status)).toEqual([200, 503, 503, 200]);
+      expect(lookups().map((r) => r.status)).toEqual([200, 200, 200]);
+      expect(lookups()[2]!.accessKeyId).not.toBe(lookups()[0]!.accessKeyId);
+    } finally {
+      restore();
+      await realFake.close();
+    }
+  });
+
+  it('a live look-up searches every account: found in one while another\'s role is refused; "may exist" when found in none', async () => {
+    fake.addRole(roleOf(B), { externalId: EXTERNAL_ID });
+    fake.addRole(roleOf(C), { externalId: 'wrong' });
+    const sid = fakeUuid();
+    fake.addEvents([startSession({ sessionId: sid, eventTime: clock.now() - 3 * HOUR, actor: person('bob', B) })], { visibleAt: 0 });
+    fake.addEvents([call('GetSessionStatus', { actor: executorIn(sid, B), eventTime: clock.now() - 2 * HOUR, params: { sessionId: sid } })], { visibleAt: 0 });
+    fake.setSession('us-east-1', athenaSession({ SessionId: sid, Status: { State: 'TERMINATED', StartDateTime: clock.now() - 3 * HOUR, EndDateTime: clock.now() - HOUR } }), { account: B });
+    const { accounts, source, enricher, log } = wire({ roleArns: [roleOf(C), roleOf(B)] });
+    const { locateSession } = await import('../../../src/sources/locate-session.js');
+    const d = { store, cloudTrail: source, enricher, targets: accounts.targets, clock, logger: log.logger };
+    const found = await locateSession(d, sid);
+    expect(found).toMatchObject({ known: true, athenaReachable: true, searched: 'cloudtrail' });
+    expect(store.accountOfSession(sid)).toBe(B);
+    expect(fake.athenaCalls('GetSession').map((r) => r.account)).toEqual([B]);
+    const missing = await locateSession(d, fakeUuid());
+    expect(missing.known).toBe(false);
+    expect(missing.searched).toEqual({ cloudTrailFailed: expect.stringContaining(`cannot assume ${roleOf(C)}`) });
+  });
+
   it('credentials AWS calls expired mid-run (the clocks disagree) are replaced and the call retried', async () => {
     fake.addRole(roleOf(A), { externalId: EXTERNAL_ID });
     const sid = fakeUuid();
