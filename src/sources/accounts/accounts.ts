@@ -14,6 +14,8 @@ export interface AccountsOptions {
   quick?: boolean;
   /** Real time (credential expiry); tests pass their own. */
   now?: () => number;
+  /** After STS failed a refresh, how long the credentials in hand are used before asking again. */
+  refreshRetryMs?: number;
 }
 
 /** How assuming one account's role goes, for /healthz and `poll --once`. */
@@ -73,6 +75,7 @@ export function createAccounts(o: AccountsOptions): Accounts {
         stsRegion: o.regions[0] ?? 'us-east-1',
         quick: o.quick,
         now,
+        refreshRetryMs: o.refreshRetryMs,
         onAssume: (outcome) => noteAssume(status, outcome),
       }),
     );
@@ -84,6 +87,12 @@ export function createAccounts(o: AccountsOptions): Accounts {
       if (s.state === 'failing') o.logger.info({ account: s.account, roleArn: s.roleArn }, 'assumed the role of a watched account again; its regions are polled again');
       else if (s.state === 'not-yet') o.logger.info({ account: s.account, roleArn: s.roleArn }, 'assumed the role of a watched account');
       Object.assign(s, { state: 'ok', lastAssumedAt: t, expiresAt: outcome.expiresAt, failingSince: null, lastError: null });
+      return;
+    }
+    if (outcome.usableUntil !== null) {
+      // A failed refresh: the account is still polled with the credentials in hand, until they expire.
+      if (s.lastError === null) o.logger.warn({ account: s.account, roleArn: s.roleArn, error: outcome.error.message, usableUntil: new Date(outcome.usableUntil).toISOString() }, "could not refresh a watched account's credentials; the current ones are used until they expire");
+      s.lastError = outcome.error.message;
       return;
     }
     if (s.state !== 'failing') {

@@ -21,10 +21,17 @@ export const REFRESH_BEFORE_MS = 5 * 60_000;
 /** A refusal (AccessDenied, a trust without this account) is not asked again sooner: every target of the account would ask. */
 export const REFUSED_RETRY_MS = 60_000;
 
+/** After STS failed a refresh, the credentials in hand are used this long before STS is asked again. */
+export const REFRESH_RETRY_MS = 10_000;
+
 /** Credentials within this of expiry are not handed out even when a refresh failed. */
 const LAST_USABLE_MS = 15_000;
 
-export type AssumeOutcome = { ok: true; expiresAt: number | null } | { ok: false; error: AssumeRoleError };
+/**
+ * What one AssumeRole gave. A failure says until when the credentials in hand still work
+ * (`usableUntil`, a failed refresh) or that there are none (null: the account cannot be used).
+ */
+export type AssumeOutcome = { ok: true; expiresAt: number | null } | { ok: false; error: AssumeRoleError; usableUntil: number | null };
 
 export interface RoleCredentialsOptions {
   roleArn: string;
@@ -38,6 +45,8 @@ export interface RoleCredentialsOptions {
   now?: () => number;
   /** Told of every AssumeRole outcome. */
   onAssume?: (outcome: AssumeOutcome) => void;
+  /** How long a failed refresh waits before STS is asked again (default REFRESH_RETRY_MS). */
+  refreshRetryMs?: number;
 }
 
 /** One watched account's credentials: its role, assumed on first use and again before expiry. */
@@ -57,7 +66,8 @@ export interface RoleCredentials {
  * Assumes a role through STS with `fromTemporaryCredentials` (@aws-sdk/credential-providers),
  * with the bot's client settings and a fixed session name, and caches the credentials until
  * REFRESH_BEFORE_MS before they expire. A failed refresh keeps handing out the old credentials
- * while they last; a refused AssumeRole is remembered for REFUSED_RETRY_MS.
+ * while they last (asking STS again after REFRESH_RETRY_MS); a refused AssumeRole is remembered
+ * for REFUSED_RETRY_MS.
  */
 export function createRoleCredentials(o: RoleCredentialsOptions): RoleCredentials {
   const now = o.now ?? Date.now;
@@ -65,8 +75,10 @@ export function createRoleCredentials(o: RoleCredentialsOptions): RoleCredential
   let cached: AwsCredentialIdentity | undefined;
   let pending: Promise<AwsCredentialIdentity> | undefined;
   let refused: { error: AssumeRoleError; until: number } | undefined;
+  let retryRefreshAt = 0;
 
   const left = (c: AwsCredentialIdentity) => (c.expiration ? c.expiration.getTime() - now() : Infinity);
+  const usable = (c: AwsCredentialIdentity | undefined): c is AwsCredentialIdentity => c !== undefined && left(c) > LAST_USABLE_MS;
 
   async function assumeRole(): Promise<AwsCredentialIdentity> {
     try {
@@ -85,7 +97,8 @@ export function createRoleCredentials(o: RoleCredentialsOptions): RoleCredential
     } catch (err) {
       const error = err instanceof AssumeRoleError ? err : new AssumeRoleError(o.roleArn, o.account, err);
       if (!isRetryableAwsError(err)) refused = { error, until: now() + REFUSED_RETRY_MS };
-      o.onAssume?.({ ok: false, error });
+      else if (usable(cached)) retryRefreshAt = now() + (o.refreshRetryMs ?? REFRESH_RETRY_MS);
+      o.onAssume?.({ ok: false, error, usableUntil: usable(cached) ? (cached.expiration?.getTime() ?? null) : null });
       throw error;
     }
   }
@@ -93,15 +106,16 @@ export function createRoleCredentials(o: RoleCredentialsOptions): RoleCredential
   const provider: AwsCredentialIdentityProvider = async () => {
     if (cached && left(cached) > REFRESH_BEFORE_MS) return cached;
     if (refused && now() < refused.until) {
-      if (cached && left(cached) > LAST_USABLE_MS) return cached;
+      if (usable(cached)) return cached;
       throw refused.error;
     }
+    // STS failed a refresh moments ago: the credentials in hand still work; ask again a little later.
+    if (usable(cached) && now() < retryRefreshAt) return cached;
     pending ??= assumeRole().finally(() => (pending = undefined));
     try {
       return await pending;
     } catch (err) {
-      // STS failed the refresh: the credentials in hand still work for a while.
-      if (cached && left(cached) > LAST_USABLE_MS) return cached;
+      if (usable(cached)) return cached;
       throw err;
     }
   };

@@ -90,16 +90,19 @@ export function createAthenaSource(o: AthenaSourceOptions): AthenaSource {
     try {
       const api = await loadSdk();
       const facts = await withRetry(
-        () =>
-          limiter(targetKey(target)).run(async () => {
+        async () => {
+          // A role that cannot be assumed fails here, before the call is counted or takes a slot.
+          const client = await clients.get(target);
+          return limiter(targetKey(target)).run(async () => {
             calls.set(operation, (calls.get(operation) ?? 0) + 1);
             try {
-              return await fn(await clients.get(target), api);
+              return await fn(client, api);
             } catch (err) {
               if (isExpiredCredentials(err)) clients.renew(target);
               throw err;
             }
-          }),
+          });
+        },
         { attempts: o.quick ? 2 : 5, baseMs: 500, maxMs: 8000, retryable: (err) => isRetryableAwsError(err) || isExpiredCredentials(err), signal },
       );
       o.metrics?.athenaCalls.inc({ operation, outcome: 'ok' });

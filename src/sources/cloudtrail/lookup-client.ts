@@ -67,13 +67,20 @@ export function createCloudTrailSource(o: LookupClientOptions): CloudTrailSource
     async lookup(q, signal) {
       const target = { account: q.account ?? DEFAULT_ACCOUNT, region: q.region };
       const key = targetKey(target);
-      return withRetry(
-        () =>
-          limiter(key).run(async () => {
+      const attempt = async () => {
+        let client: import('@aws-sdk/client-cloudtrail').CloudTrailClient;
+        try {
+          client = await clients.get(target);
+        } catch (err) {
+          // The account's role could not be assumed: nothing was sent, no slot was taken.
+          o.onAttempt?.(key, err);
+          throw err;
+        }
+        return limiter(key).run(async () => {
           o.metrics?.lookupCalls.inc({ account: target.account, region: q.region });
           try {
             const { LookupEventsCommand } = await loadSdk();
-            const out = await (await clients.get(target)).send(
+            const out = await client.send(
               new LookupEventsCommand({
                 LookupAttributes: q.attribute ? [{ AttributeKey: q.attribute.key as LookupAttributeKey, AttributeValue: q.attribute.value }] : undefined,
                 StartTime: new Date(q.startMs),
@@ -95,7 +102,10 @@ export function createCloudTrailSource(o: LookupClientOptions): CloudTrailSource
             }
             throw err;
           }
-          }),
+        });
+      };
+      return withRetry(
+        attempt,
         {
           // Interactive look-ups retry a little too: another process (the running bot) may be spending the same 2/s.
           attempts: o.attempts ?? (o.quick ? 4 : 8),

@@ -212,33 +212,37 @@ describe('many accounts through AssumeRole', () => {
     }
   });
 
-  it('a refresh STS fails keeps the credentials in hand while they last, and is tried again on the next call', async () => {
+  it('a refresh STS fails keeps the credentials in hand while they last, and is tried again a little later', async () => {
     const realFake = await startAwsFake({ now: () => Date.now(), ratePerSecond: Infinity, credentialLifetimeMs: 5 * MINUTE + 1500 });
     const restore = useAwsFakeEnv(realFake, 'us-east-1');
     try {
       realFake.addRole(roleOf(A), { externalId: EXTERNAL_ID });
-      const log = captureLogger('silent');
-      const accounts = createAccounts({ regions: ['us-east-1'], roleArns: [roleOf(A)], externalId: EXTERNAL_ID, logger: log.logger });
+      const log = captureLogger('debug');
+      const accounts = createAccounts({ regions: ['us-east-1'], roleArns: [roleOf(A)], externalId: EXTERNAL_ID, logger: log.logger, refreshRetryMs: 1000 });
       const source = createCloudTrailSource({ logger: log.logger, ratePerSecond: 1000, attempts: 1, accounts });
       const deps = { store, source, clock: { now: () => Date.now() }, logger: log.logger, lookbackMinutes: 20, backfillHours: 1 };
       const target = { account: A, region: 'us-east-1' };
-      await pollTarget(target, deps);
-      await new Promise((r) => setTimeout(r, 1700));
-      // STS fails the refresh (503: the SDK asks the provider more than once per request, so two).
-      realFake.failNext(2, 503, 'sts');
-      await pollTarget(target, deps);
       const lookups = () => realFake.requests.filter((r) => r.operation === 'LookupEvents');
-      // The poll still went through, with the credentials it had.
+      await pollTarget(target, deps);
+      // 1.5 s on, the credentials are due for a refresh, and STS fails it.
+      await new Promise((r) => setTimeout(r, 1700));
+      realFake.failNext(1, 503, 'sts');
+      await pollTarget(target, deps);
+      // The poll still went through, with the credentials it had; STS was asked once, not again at every request.
+      expect(realFake.stsCalls('AssumeRole').map((r) => r.status)).toEqual([200, 503]);
       expect(lookups().map((r) => [r.status, r.accessKeyId])).toEqual([
         [200, lookups()[0]!.accessKeyId],
         [200, lookups()[0]!.accessKeyId],
       ]);
-      expect(realFake.stsCalls('AssumeRole').map((r) => r.status)).toEqual([200, 503, 503]);
-      // STS is back: the next call gets new credentials.
+      expect(accounts.status()[0]).toMatchObject({ state: 'ok', lastError: expect.stringContaining('InternalFailure') });
+      expect(log.lines().filter((l) => (l.level as number) >= 40).map((l) => l.msg)).toEqual(["could not refresh a watched account's credentials; the current ones are used until they expire"]);
+      // A little later (refreshRetryMs) STS is asked again, and answers.
+      await new Promise((r) => setTimeout(r, 1100));
       await pollTarget(target, deps);
-      expect(realFake.stsCalls('AssumeRole').map((r) => r.status)).toEqual([200, 503, 503, 200]);
+      expect(realFake.stsCalls('AssumeRole').map((r) => r.status)).toEqual([200, 503, 200]);
       expect(lookups().map((r) => r.status)).toEqual([200, 200, 200]);
       expect(lookups()[2]!.accessKeyId).not.toBe(lookups()[0]!.accessKeyId);
+      expect(accounts.status()[0]).toMatchObject({ state: 'ok', lastError: null });
     } finally {
       restore();
       await realFake.close();
