@@ -293,7 +293,8 @@ export class Enricher {
   ): false {
     const { store, logger } = this.o;
     const region = target.region;
-    budget.errors = answer.status === 'error' ? (budget.errors ?? 0) + 1 : 0;
+    // Errors in a row mean Athena is unreachable; an account whose role is refused says nothing of the others.
+    if (!answer.assumeRole) budget.errors = answer.status === 'error' ? (budget.errors ?? 0) + 1 : 0;
     if (answer.status === 'denied') {
       budget.denied++;
       this.noteRefusal(target, op, now);

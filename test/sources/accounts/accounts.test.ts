@@ -340,6 +340,22 @@ describe('many accounts through AssumeRole', () => {
     expect(view.calculations[0]).toMatchObject({ confirmed: false, longRunning: true });
   });
 
+  it("confirming a day's sessions goes on past an account whose role is refused", async () => {
+    fake.addRole(roleOf(A), { externalId: EXTERNAL_ID });
+    fake.addRole(roleOf(C), { externalId: 'wrong' });
+    const now = clock.now();
+    const inC = [fakeUuid(), fakeUuid(), fakeUuid(), fakeUuid()];
+    const sa = fakeUuid();
+    store.insertEvents(toEvents([...inC.map((sid) => startSession({ sessionId: sid, eventTime: now - HOUR, actor: person('carol', C) })), startSession({ sessionId: sa, eventTime: now - HOUR, actor: person('alice', A) })]), now);
+    fake.setSession('us-east-1', athenaSession({ SessionId: sa, Status: { State: 'TERMINATED', StartDateTime: now - HOUR, EndDateTime: now - 30 * MINUTE } }), { account: A });
+    const { enricher } = wire({ roleArns: [roleOf(A), roleOf(C)] });
+    const r = await enricher.confirmSessions([...inC, sa].map((sessionId) => ({ sessionId, region: 'us-east-1' })));
+    expect(r.reachable).toBe(false);
+    // C's four sessions could not be asked; A's, after them, was.
+    expect(fake.athenaCalls('GetSession').map((q) => [q.body.SessionId, q.account])).toEqual([[sa, A]]);
+    expect(foldStoredSession(store, sa, { now, ...MODEL })).toMatchObject({ state: 'TERMINATED', stateSource: 'athena' });
+  });
+
   it("learns the bot's principal in every account with each role's credentials, so each trail sets its calls apart", async () => {
     for (const a of [A, B]) fake.addRole(roleOf(a), { externalId: EXTERNAL_ID });
     fake.addRole(roleOf(C), { externalId: 'wrong' });
