@@ -16,7 +16,9 @@ export interface TargetHealth extends RegionHealth {
 /**
  * Polling health per account × region for /healthz (SPEC §5). Fed by every LookupEvents
  * attempt, not only by whole cycles, so an endpoint that is down shows as failing while the
- * cycle is still retrying. Throttling is not a failure: the poller is working, just slowly.
+ * cycle is still retrying. A throttled attempt is not a failure (the poller is working, just
+ * slowly), but a cycle that gives up on throttling is: an account whose budget another tool
+ * spends stays failing until a cycle gets through.
  */
 export class PollHealth {
   /** By target key (`targetKey`: the region alone for the default credentials' account). */

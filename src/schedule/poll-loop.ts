@@ -1,5 +1,5 @@
 import { pollTarget, type PollResult } from '../sources/cloudtrail/poll.js';
-import { defaultTargets, targetFields, type AwsTarget } from '../sources/accounts/targets.js';
+import { defaultTargets, targetFields, targetKey, type AwsTarget } from '../sources/accounts/targets.js';
 import { AssumeRoleError } from '../util/errors.js';
 import type { CloudTrailSource } from '../sources/cloudtrail/lookup-client.js';
 import type { Enricher, EnrichResult, SessionRef } from '../sources/athena/enrich.js';
@@ -67,6 +67,8 @@ export class PollLoop {
   private readonly stop = new AbortController();
   private lastPrune = 0;
   private extraSessions: () => SessionRef[] = () => [];
+  /** Targets failing now, by key: a failure is logged when it starts (or its error changes), not every cycle. */
+  private readonly failing = new Map<string, { error: string; cycles: number }>();
 
   constructor(private readonly o: PollLoopOptions) {
     this.targets = o.targets ?? defaultTargets(o.regions ?? []);
@@ -109,9 +111,15 @@ export class PollLoop {
     settled.forEach((s, i) => {
       const target = targets[i]!;
       const fields = targetFields(target);
+      const key = targetKey(target);
       if (s.status === 'fulfilled') {
         results.push(s.value);
         this.health.success(target);
+        const streak = this.failing.get(key);
+        if (streak) {
+          this.failing.delete(key);
+          o.logger.info({ ...fields, failedCycles: streak.cycles }, 'polling works again');
+        }
         o.logger.info(
           { ...fields, calls: s.value.calls, fetched: s.value.fetched, inserted: s.value.inserted, rejected: s.value.rejected, strategy: s.value.strategy, ...(o.sweepMinutes ? { sweep: true } : {}) },
           'poll cycle done',
@@ -126,8 +134,13 @@ export class PollLoop {
         failures.push({ account: target.account, region: target.region, error, assumeRole });
         this.health.failure(target, error);
         o.metrics?.pollCycles.inc({ account: target.account, region: target.region, outcome: 'failed' });
-        // A role that cannot be assumed was logged once, when it started failing: not again every cycle.
+        // Logged once when a target starts failing, and again only if the error changes: one
+        // account throttled for an hour is one line, not sixty. A role that cannot be assumed
+        // was logged by the accounts, with its account.
+        const streak = this.failing.get(key);
+        this.failing.set(key, { error, cycles: (streak?.cycles ?? 0) + 1 });
         if (assumeRole) o.logger.debug({ ...fields, error }, 'poll cycle skipped: the account\'s role cannot be assumed');
+        else if (streak?.error === error) o.logger.debug({ ...fields, error, failedCycles: streak.cycles + 1 }, 'poll cycle failed again');
         else o.logger.error({ ...fields, error }, 'poll cycle failed; the cursor stays where it was');
       }
     });

@@ -186,8 +186,11 @@ export interface AwsFake {
   // Faults
   /** true: deny every Athena operation; `{operations}`: only those (e.g. ['GetSession']); false: allow. Per account with `{ account }`. */
   denyAthena(deny: boolean | { operations?: string[] }, opts?: AccountOption): void;
-  /** Additionally throttle a seeded-random fraction p (0..1) of LookupEvents requests. */
-  throttleRatio(p: number, seed?: number): void;
+  /**
+   * Additionally throttle a seeded-random fraction p (0..1) of LookupEvents requests; with
+   * `{ account }` only that account's (another tool spending its 2 requests/s), the others as set.
+   */
+  throttleRatio(p: number, seed?: number, opts?: AccountOption): void;
   /** The next n requests (of `service`, or any) get HTTP `status` InternalFailure. */
   failNext(n: number, status?: 500 | 503, service?: AwsService): void;
   /** While down, every incoming connection/request socket is destroyed at once. */
@@ -323,6 +326,8 @@ export async function startAwsFake(opts: AwsFakeOptions = {}): Promise<AwsFake> 
   const principals = createPrincipals({ now, identities: opts.identities, strict: opts.strictCredentials ?? false });
   const sts = createSts({ now, principals, credentialLifetimeMs: () => opts.credentialLifetimeMs });
   let throttleP = 0;
+  /** Per-account throttle ratios, over the all-accounts one. */
+  const accountThrottleP = new Map<string, number>();
   let rng = mulberry32(1);
   const lookupLimiter = createWindowLimiter(() => ratePerSecond);
   const athenaLimiter = createWindowLimiter(() => athenaRatePerSecond);
@@ -499,7 +504,8 @@ export async function startAwsFake(opts: AwsFakeOptions = {}): Promise<AwsFake> 
 
       if (service === 'cloudtrail') {
         if (operation !== 'LookupEvents') throw new ApiError(400, 'UnknownOperationException', undefined);
-        if (lookupLimiter.over(scope, at, () => throttleP > 0 && rng() < throttleP)) throw new ApiError(400, 'ThrottlingException', 'Rate exceeded');
+        const p = accountThrottleP.get(principal.account) ?? throttleP;
+        if (lookupLimiter.over(scope, at, () => p > 0 && rng() < p)) throw new ApiError(400, 'ThrottlingException', 'Rate exceeded');
         if (bodyError) throw bodyError;
         send(res, rec, 200, JSON.stringify(cloudtrail.lookupEvents(body, principal.account, region)), 'application/x-amz-json-1.1');
         return;
@@ -619,8 +625,10 @@ export async function startAwsFake(opts: AwsFakeOptions = {}): Promise<AwsFake> 
     addRole: (roleArn, o) => sts.addRole(roleArn, o),
 
     denyAthena: (d, o) => athena.deny(d, o),
-    throttleRatio: (p, seed = 1) => {
-      throttleP = Math.min(1, Math.max(0, p));
+    throttleRatio: (p, seed = 1, o) => {
+      const ratio = Math.min(1, Math.max(0, p));
+      if (o?.account !== undefined) accountThrottleP.set(o.account, ratio);
+      else throttleP = ratio;
       rng = mulberry32(seed);
     },
     failNext: (n, status = 500, service) => {
@@ -667,6 +675,7 @@ export async function startAwsFake(opts: AwsFakeOptions = {}): Promise<AwsFake> 
       lookupLimiter.reset();
       athenaLimiter.reset();
       throttleP = 0;
+      accountThrottleP.clear();
       rng = mulberry32(1);
       failures = [];
       down = false;

@@ -41,7 +41,7 @@ export interface LookupClientOptions {
   quick?: boolean;
   /**
    * Told of every attempt's outcome, by target key (`targetKey`: the region for the default
-   * account), for health reporting; throttles are reported as successes of the connection.
+   * account), for health reporting; a throttled attempt is not told (neither success nor failure).
    */
   onAttempt?: (target: string, error: unknown | undefined) => void;
 }
@@ -93,9 +93,9 @@ export function createCloudTrailSource(o: LookupClientOptions): CloudTrailSource
             o.onAttempt?.(key, undefined);
             return { events: out.Events ?? [], nextToken: out.NextToken };
           } catch (err) {
+            // A throttled attempt says nothing either way: the target works, slowly, unless the whole cycle gives up.
             if (isThrottle(err)) {
               o.metrics?.throttles.inc({ account: target.account, region: q.region });
-              o.onAttempt?.(key, undefined);
             } else {
               if (isExpiredCredentials(err)) clients.renew(target);
               o.onAttempt?.(key, err);

@@ -155,6 +155,36 @@ describe('many accounts through AssumeRole', () => {
     expect(pollHealthJson(loop.health, [])).toMatchObject({ regions: {} });
   });
 
+  it("one account's CloudTrail throttled (another tool spends its budget): reported once, the others go on, it catches up", async () => {
+    for (const a of [A, B]) fake.addRole(roleOf(a), { externalId: EXTERNAL_ID });
+    const now = clock.now();
+    const [sa, sb] = [fakeUuid(), fakeUuid()];
+    fake.addEvents([startSession({ sessionId: sa, eventTime: now - 10 * MINUTE, actor: person('alice', A) })], { visibleAt: 0 });
+    fake.addEvents([startSession({ sessionId: sb, eventTime: now - 10 * MINUTE, actor: person('bob', B) })], { visibleAt: 0 });
+    fake.throttleRatio(1, 1, { account: B });
+    const { loop, log } = wire({ roleArns: [roleOf(A), roleOf(B)], intervalSeconds: 1 });
+    for (let i = 0; i < 3; i++) {
+      const r = await loop.cycle();
+      expect(r.results.map((x) => x.account)).toEqual([A]);
+      expect(r.failures.map((f) => [f.account, f.assumeRole, f.error])).toEqual([[B, false, 'Rate exceeded']]);
+      clock.advance(2000);
+    }
+    expect(store.accountOfSession(sa)).toBe(A);
+    expect(store.sessionKnown(sb)).toBe(false);
+    // Failing for longer than three intervals: B is reported, the bot is not unhealthy.
+    expect(loop.failingTargets().map((h) => h.target.account)).toEqual([B]);
+    expect(loop.healthy()).toBe(true);
+    // One line for three failed cycles.
+    expect(log.lines().filter((l) => (l.level as number) >= 50).map((l) => [l.msg, l.account, l.error])).toEqual([['poll cycle failed; the cursor stays where it was', B, 'Rate exceeded']]);
+    // The other tool stops: B catches up from where its cursor stood, and says so once.
+    fake.throttleRatio(0, 1, { account: B });
+    const r = await loop.cycle();
+    expect(r.failures).toEqual([]);
+    expect(store.accountOfSession(sb)).toBe(B);
+    expect(log.lines().filter((l) => l.msg === 'polling works again').map((l) => [l.account, l.failedCycles])).toEqual([[B, 3]]);
+    expect(loop.failingTargets()).toEqual([]);
+  }, 30_000);
+
   it('polls an account again once its role may be assumed, without a restart', async () => {
     fake.addRole(roleOf(A), { externalId: EXTERNAL_ID });
     fake.addRole(roleOf(C), { externalId: 'another-id' });
