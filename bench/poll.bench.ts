@@ -26,13 +26,16 @@ import { useAwsFakeEnv } from '../test/support/harness.js';
 import { generateRecords, planWorkload } from '../test/support/workload.js';
 import { createAthenaSource } from '../src/sources/athena/athena-source.js';
 import { Enricher } from '../src/sources/athena/enrich.js';
-import type { CloudTrailRecord } from '../test/support/cloudtrail-records.js';
-import { createCloudTrailSource } from '../src/sources/cloudtrail/lookup-client.js';
+import { ACCOUNT_ID, type CloudTrailRecord } from '../test/support/cloudtrail-records.js';
+import { createCloudTrailSource, type CloudTrailSource } from '../src/sources/cloudtrail/lookup-client.js';
+import { createAccounts } from '../src/sources/accounts/accounts.js';
+import { DEFAULT_ACCOUNT, defaultTargets, type AwsTarget } from '../src/sources/accounts/targets.js';
+import { PollLoop } from '../src/schedule/poll-loop.js';
 import { pollRegion, STRATEGY_HOLD_CYCLES, type PollResult } from '../src/sources/cloudtrail/poll.js';
 import { ATHENA_EVENT_SOURCE, isSparkEventName, SPARK_EVENT_NAMES } from '../src/records/athena-events.js';
 import { Store, type PollStrategy } from '../src/store/store.js';
 import { silentLogger } from '../src/util/logger.js';
-import { mean, n0, rmDb, WORK, type Figure, type FigureResult } from './lib.js';
+import { mean, n0, rmDb, secs, WORK, type Figure, type FigureResult } from './lib.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -153,7 +156,7 @@ export const pollFigure: Figure = {
             const r = await pollRegion(run.region, { store: run.store, source, clock, logger: silentLogger, lookbackMinutes: LOOKBACK_MIN, backfillHours });
             const result = { ...r, wallMs: performance.now() - t0 };
             run.cycles.push(result);
-            if (run.enricher) run.athena.push((await run.enricher.enrichOpenWork([], undefined, [run.region])).callsByOperation);
+            if (run.enricher) run.athena.push((await run.enricher.enrichOpenWork([], undefined, [{ account: DEFAULT_ACCOUNT, region: run.region }])).callsByOperation);
             return result;
           }),
         );
@@ -278,6 +281,138 @@ export const pollFigure: Figure = {
       };
     } finally {
       for (const run of runs) run.store.close();
+      restoreEnv();
+      await fake.close();
+    }
+  },
+};
+
+/**
+ * Figure 4b — many accounts (AWS_ROLE_ARNS): N accounts × R regions polled by the real
+ * `PollLoop` through the real credential provider (one STS AssumeRole per account, against the
+ * fake's STS) and the real CloudTrail source, with CloudTrail's 2 requests/s limit ON per
+ * account × region. Every account gets the same quiet workload, so every target costs the same
+ * calls. The ceiling, measured in the same run: one account (all its regions) polled alone with
+ * that workload; the ratio is what watching N accounts costs in wall time when each
+ * account-region has its own budget (ideal: 1×).
+ */
+export const pollAccountsFigure: Figure = {
+  name: 'poll-accounts',
+  async run(ctx): Promise<FigureResult> {
+    const accountsN = ctx.quick ? 3 : 10;
+    const regions = ctx.quick ? ['us-east-1'] : ['us-east-1', 'eu-west-1'];
+    const steadyCycles = ctx.quick ? 1 : 3;
+    const backfillHours = ctx.quick ? 1 : 6;
+    const accountIds = Array.from({ length: accountsN }, (_, i) => String(100000000001 + i));
+    const roleOf = (a: string) => `arn:aws:iam::${a}:role/athena-session-bot-reader`;
+    const genEnd = T0 + (steadyCycles + 1) * INTERVAL_MS;
+    const workload = [...generateRecords({ seed: 42, days: 1, end: genEnd, regions, sessionsPerDay: 20 })].map((r) => ({ t: Date.parse(r.eventTime), r }));
+
+    const clock = { t: T0, now: () => clock.t };
+    // The SDK and the credential cache judge expiry by the real clock, the fake issues by its own
+    // (T0, in the past): credentials that last until an hour after the real now.
+    const fake = await startAwsFake({ now: () => clock.t, credentialLifetimeMs: Date.now() - T0 + HOUR });
+    const restoreEnv = useAwsFakeEnv(fake);
+    for (const a of accountIds) fake.addRole(roleOf(a), { externalId: 'bench' });
+    // The ceiling's account: the fake's default one, reached with the default credentials.
+    const addUpTo = (from: number, to: number) => {
+      const batch = workload.filter((x) => x.t > from && x.t <= to).map((x) => x.r);
+      if (batch.length === 0) return;
+      for (const account of [...accountIds, ACCOUNT_ID]) fake.addEvents(batch, { account });
+    };
+    const storeFile = (name: string) => {
+      const file = path.join(WORK, 'poll-accounts', `${name}.sqlite`);
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      rmDb(file);
+      return file;
+    };
+    const manyStore = Store.open(storeFile('many'));
+    const aloneStore = Store.open(storeFile('alone'));
+    try {
+      addUpTo(-Infinity, T0);
+      const accounts = createAccounts({ regions, roleArns: accountIds.map(roleOf), externalId: 'bench', logger: silentLogger });
+      const loopOf = (store: Store, targets: readonly AwsTarget[], source: CloudTrailSource) =>
+        new PollLoop({ store, source, clock, logger: silentLogger, targets, intervalSeconds: INTERVAL_MS / 1000, lookbackMinutes: LOOKBACK_MIN, backfillHours, retentionDays: 90 });
+      const many = loopOf(manyStore, accounts.targets, createCloudTrailSource({ logger: silentLogger, accounts }));
+      const alone = loopOf(aloneStore, defaultTargets(regions), createCloudTrailSource({ logger: silentLogger }));
+
+      interface Cycle {
+        calls: number;
+        wallMs: number;
+        failures: number;
+      }
+      const timed = async (loop: PollLoop): Promise<Cycle> => {
+        const t0 = performance.now();
+        const r = await loop.cycle();
+        return { calls: r.results.reduce((n, x) => n + x.calls, 0), wallMs: performance.now() - t0, failures: r.failures.length };
+      };
+      ctx.log(`poll-accounts: backfill of ${backfillHours} h for ${accountsN} accounts × ${regions.length} regions (2 LookupEvents/s each), then one account alone …`);
+      const backfill = await timed(many);
+      const aloneBackfill = await timed(alone);
+      const steady: Cycle[] = [];
+      const aloneSteady: Cycle[] = [];
+      for (let k = 1; k <= steadyCycles; k++) {
+        const prev = clock.t;
+        clock.t += INTERVAL_MS;
+        addUpTo(prev, clock.t);
+        steady.push(await timed(many));
+        aloneSteady.push(await timed(alone));
+        ctx.log(`  steady cycle ${k}: ${steady.at(-1)!.calls} calls in ${(steady.at(-1)!.wallMs / 1000).toFixed(1)} s; one account alone ${aloneSteady.at(-1)!.calls} calls in ${(aloneSteady.at(-1)!.wallMs / 1000).toFixed(1)} s`);
+      }
+
+      const busiest = Math.max(...accounts.targets.map((t) => fake.maxRequestsInAnyWindow(t.region, 1000, t.account)));
+      // All the watched accounts together (not the ceiling's run, which comes after each cycle).
+      const watched = new Set(accountIds);
+      const times = fake.requests.filter((q) => q.operation === 'LookupEvents' && watched.has(q.account)).map((q) => q.at).sort((x, y) => x - y);
+      let busiestAll = 0;
+      for (let i = 0, j = 0; i < times.length; i++) {
+        while (j < times.length && times[j]! < times[i]! + 1000) j++;
+        busiestAll = Math.max(busiestAll, j - i);
+      }
+      const throttled = fake.requests.filter((q) => q.errorType === 'ThrottlingException').length;
+      const assumeRoles = fake.stsCalls('AssumeRole').length;
+      const targets = accounts.targets.length;
+      const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
+      const steadyWall = mean(steady.map((c) => c.wallMs));
+      const aloneWall = mean(aloneSteady.map((c) => c.wallMs));
+      const failures = backfill.failures + steady.reduce((n, c) => n + c.failures, 0);
+      const label = `${accountsN} accounts × ${regions.length} region${regions.length === 1 ? '' : 's'}`;
+      const rows: FigureResult['rows'] = [
+        {
+          figure: `poll ${label}: backfill (${backfillHours} h), calls / wall time vs one account alone (same run)`,
+          value: `${backfill.calls} calls in ${secs(backfill.wallMs)} vs ${aloneBackfill.calls} in ${secs(aloneBackfill.wallMs)} (${ratio(backfill.wallMs, aloneBackfill.wallMs)})`,
+          target: '—',
+          ok: null,
+        },
+        { figure: `poll ${label}: LookupEvents calls per steady cycle, all targets / per target`, value: `${mean(steady.map((c) => c.calls)).toFixed(0)} / ${(mean(steady.map((c) => c.calls)) / targets).toFixed(1)}`, target: '—', ok: null },
+        {
+          figure: `poll ${label}: steady cycle wall time vs one account alone (ceiling, same run)`,
+          value: `${secs(steadyWall)} vs ${secs(aloneWall)} (${ratio(steadyWall, aloneWall)})`,
+          target: '< 2× (own budget per account×region)',
+          ok: steadyWall / aloneWall < 2,
+        },
+        { figure: `poll ${label}: busiest second per account×region / all accounts together`, value: `${busiest} / ${busiestAll} requests, ${throttled} throttled`, target: '≤ 2 per account×region', ok: busiest <= 2 && throttled === 0 },
+        { figure: `poll ${label}: STS AssumeRole calls (whole run)`, value: `${assumeRoles} (${failures} failed target cycles)`, target: `${accountsN} (one per account)`, ok: assumeRoles === accountsN && failures === 0 },
+      ];
+      return {
+        rows,
+        raw: {
+          setup: { t0: new Date(T0).toISOString(), accounts: accountsN, regions, backfillHours, steadyCycles, intervalSeconds: INTERVAL_MS / 1000, lookbackMinutes: LOOKBACK_MIN, workload: { seed: 42, days: 1, sessionsPerDay: 20, records: workload.length } },
+          backfill,
+          aloneBackfill,
+          steady,
+          aloneSteady,
+          busiestSecondPerTarget: busiest,
+          busiestSecondAllAccounts: busiestAll,
+          throttled,
+          assumeRoles,
+          lookupRequests: fake.lookupCount(),
+        },
+        notes: [`each of the ${targets} account-region targets spends its own 2 requests/s; ${label} take about as long per cycle as one account, ${busiestAll} LookupEvents requests in the busiest second between them.`],
+      };
+    } finally {
+      manyStore.close();
+      aloneStore.close();
       restoreEnv();
       await fake.close();
     }

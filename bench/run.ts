@@ -2,7 +2,7 @@
  * The benchmark: `npm run bench` (builds first), or
  *
  *   npm run bench -- --quick            smaller sizes, a smoke run (< 2 minutes)
- *   npm run bench -- --only poll        one figure (names: ingest, session, digest, poll, slash, alert, sqs;
+ *   npm run bench -- --only poll        one figure (names: ingest, session, digest, poll, poll-accounts, slash, alert, sqs;
  *                                       comma-separated or repeated for several)
  *
  * Prints machine information and one table (| figure | value | target | ok |) and writes every
@@ -17,7 +17,7 @@ import { BENCH_DIR, machineInfo, WORK, type BenchContext, type Figure, type Figu
 import { ingestFigure } from './ingest.bench.js';
 import { sessionFigure } from './session.bench.js';
 import { digestFigure } from './digest.bench.js';
-import { pollFigure } from './poll.bench.js';
+import { pollAccountsFigure, pollFigure } from './poll.bench.js';
 import { slashFigure } from './slash.bench.js';
 import { alertFigure } from './alert.bench.js';
 import { sqsFigure } from './sqs.bench.js';
@@ -28,7 +28,7 @@ process.on('warning', (w) => {
   if (w.name !== 'NodeVersionSupportWarning' && !w.message.includes('NodeVersionSupportWarning')) process.stderr.write(`${w.name}: ${w.message}\n`);
 });
 
-const FIGURES: Figure[] = [ingestFigure, sessionFigure, digestFigure, pollFigure, slashFigure, alertFigure, sqsFigure];
+const FIGURES: Figure[] = [ingestFigure, sessionFigure, digestFigure, pollFigure, pollAccountsFigure, slashFigure, alertFigure, sqsFigure];
 
 const { values } = parseArgs({
   options: {

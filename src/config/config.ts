@@ -221,6 +221,17 @@ export function readConfig(env: Record<string, string | undefined>): Config {
     s3ForcePathStyle: e.S3_FORCE_PATH_STYLE,
     athenaCallsPerSecond: e.ATHENA_CALLS_PER_SECOND,
   };
+  // One role per account: its targets, cursors and credentials are the account's.
+  const roleOfAccount = new Map<string, string>();
+  for (const arn of config.roleArns) {
+    const account = arn.split(':')[4]!;
+    const other = roleOfAccount.get(account);
+    if (other) throw new ConfigError('AWS_ROLE_ARNS', `two roles for account ${account} (${other} and ${arn}): give one role per account`);
+    roleOfAccount.set(account, arn);
+  }
+  if (config.roleExternalId && config.roleArns.length === 0) {
+    throw new ConfigError('AWS_ROLE_EXTERNAL_ID', 'is set but AWS_ROLE_ARNS is not: the external id is sent with AssumeRole of the roles listed there');
+  }
   if (config.actions.enabled && config.actions.userIds.length === 0) {
     throw new ConfigError('ACTION_USER_IDS', 'is required when ACTIONS_ENABLED=true: the Slack user IDs allowed to stop calculations and terminate sessions');
   }

@@ -62,6 +62,8 @@ export interface Digest {
   estimatedCostUsd: number;
   byUser: Record<string, Tally>;
   byWorkgroup: Record<string, Tally>;
+  /** Per AWS account (the account the session's records name; `unknown` when none does). */
+  byAccount: Record<string, Tally>;
   /** Calls of the day that are not the sessions' history, counted apart. */
   setApartCalls: { bot: number; ignored: number };
   /** Missing permissions the bot's refused calls show, one line each. */
@@ -83,6 +85,7 @@ function tally(map: Record<string, Tally>, key: string): Tally {
 export function buildDigest(d: DigestInput): Digest {
   const byUser: Record<string, Tally> = {};
   const byWorkgroup: Record<string, Tally> = {};
+  const byAccount: Record<string, Tally> = {};
   const seen = new Set<string>();
   let sessionsStarted = 0;
   let sessionsEnded = 0;
@@ -99,15 +102,18 @@ export function buildDigest(d: DigestInput): Digest {
     if (inDay(s.endedAt, d)) sessionsEnded++;
     const user = s.owner ?? 'unknown';
     const wg = s.workgroup ?? 'unknown';
+    const account = s.account ?? 'unknown';
     if (inDay(s.startedAt, d)) {
       sessionsStarted++;
       sessionMs += Math.max(0, Math.min(s.endedAt ?? d.now, d.now) - s.startedAt!);
       tally(byUser, user).sessionsStarted++;
       tally(byWorkgroup, wg).sessionsStarted++;
+      tally(byAccount, account).sessionsStarted++;
       if (s.dpuHours !== null) {
         dpuHours += s.dpuHours;
         tally(byUser, user).dpuHours += s.dpuHours;
         tally(byWorkgroup, wg).dpuHours += s.dpuHours;
+        tally(byAccount, account).dpuHours += s.dpuHours;
         if (s.dpuHoursKind === 'upper-bound') upperBound = true;
       }
     }
@@ -116,6 +122,7 @@ export function buildDigest(d: DigestInput): Digest {
       calculationsStarted++;
       tally(byUser, user).calculationsStarted++;
       tally(byWorkgroup, wg).calculationsStarted++;
+      tally(byAccount, account).calculationsStarted++;
       const minutes = runMinutesAt(c, d.now);
       if (c.longRunning || c.possiblyLongRunning) {
         (c.longRunning ? longRunning : possiblyLongRunning).push({
@@ -146,6 +153,7 @@ export function buildDigest(d: DigestInput): Digest {
       const session = e.sessionId ? owners.get(e.sessionId) : undefined;
       tally(byUser, session?.owner ?? e.principal).failedCalls++;
       tally(byWorkgroup, e.workgroup ?? session?.workgroup ?? 'unknown').failedCalls++;
+      tally(byAccount, e.account ?? session?.account ?? 'unknown').failedCalls++;
       continue;
     }
     if (e.eventName === 'ImportNotebook') {
@@ -177,6 +185,7 @@ export function buildDigest(d: DigestInput): Digest {
     estimatedCostUsd: dpuHours * d.dpuHourPriceUsd,
     byUser: sortedRecord(byUser),
     byWorkgroup: sortedRecord(byWorkgroup),
+    byAccount: sortedRecord(byAccount),
     setApartCalls: {
       bot: (d.setApart ?? []).filter((r) => r.reason === 'bot').reduce((n, r) => n + r.count, 0),
       ignored: (d.setApart ?? []).filter((r) => r.reason === 'ignored').reduce((n, r) => n + r.count, 0),

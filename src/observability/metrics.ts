@@ -3,9 +3,9 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 /** Prometheus metrics (served at /metrics). One registry per app so tests stay isolated. */
 export class Metrics {
   readonly registry = new Registry();
-  readonly pollCycles = new Counter({ name: 'athena_bot_poll_cycles_total', help: 'Poll cycles by region and outcome', labelNames: ['region', 'outcome'], registers: [this.registry] });
-  readonly lookupCalls = new Counter({ name: 'athena_bot_lookup_events_calls_total', help: 'CloudTrail LookupEvents requests sent (every attempt)', labelNames: ['region'], registers: [this.registry] });
-  readonly throttles = new Counter({ name: 'athena_bot_lookup_events_throttles_total', help: 'LookupEvents requests answered with ThrottlingException', labelNames: ['region'], registers: [this.registry] });
+  readonly pollCycles = new Counter({ name: 'athena_bot_poll_cycles_total', help: 'Poll cycles by account, region and outcome (account empty: the default credentials)', labelNames: ['account', 'region', 'outcome'], registers: [this.registry] });
+  readonly lookupCalls = new Counter({ name: 'athena_bot_lookup_events_calls_total', help: 'CloudTrail LookupEvents requests sent (every attempt), by account and region', labelNames: ['account', 'region'], registers: [this.registry] });
+  readonly throttles = new Counter({ name: 'athena_bot_lookup_events_throttles_total', help: 'LookupEvents requests answered with ThrottlingException, by account and region', labelNames: ['account', 'region'], registers: [this.registry] });
   readonly athenaCalls = new Counter({ name: 'athena_bot_athena_calls_total', help: 'Athena API calls by operation and outcome', labelNames: ['operation', 'outcome'], registers: [this.registry] });
   readonly recordsIngested = new Counter({ name: 'athena_bot_records_ingested_total', help: 'New records stored', labelNames: ['source'], registers: [this.registry] });
   readonly recordsRejected = new Counter({ name: 'athena_bot_records_rejected_total', help: 'Records skipped as malformed', labelNames: ['source'], registers: [this.registry] });

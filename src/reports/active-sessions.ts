@@ -16,7 +16,11 @@ export interface ActiveSession {
 /** A listing older than this is not trusted to say a session has ended. */
 const LISTING_FRESH_MS = 15 * MINUTE;
 
-/** Each region's latest listing of active sessions, when it was made. */
+/**
+ * Each account-region's latest listing of active sessions, when it was made, by the key the
+ * enricher stores it under: `<account>/<region>` for a watched role's account, the region alone
+ * for the default credentials' account.
+ */
 export function storedActiveListings(store: Store): Map<string, { listing: ActiveListing; fetchedAt: number }> {
   const out = new Map<string, { listing: ActiveListing; fetchedAt: number }>();
   for (const row of store.enrichmentsOfKind('active')) if (row.status === 'ok') out.set(row.id, { listing: row.payload as ActiveListing, fetchedAt: row.fetchedAt });
@@ -40,7 +44,7 @@ export function activeSessions(store: Store, opts: ModelOptions): ActiveSession[
     const view = foldStoredSession(store, s.sessionId, opts, lookup);
     if (!view || view.endedAt !== null) continue;
     seen.add(view.sessionId);
-    const l = listings.get(view.region);
+    const l = (view.account ? listings.get(`${view.account}/${view.region}`) : undefined) ?? listings.get(view.region);
     const covered = l && opts.now - l.fetchedAt <= LISTING_FRESH_MS && view.workgroup !== null && l.listing.workgroups.includes(view.workgroup);
     if (covered && !listed.has(view.sessionId) && (view.startedAt ?? 0) < l.fetchedAt) continue;
     out.push({ view, listedByAthena: listed.has(view.sessionId), startInCloudTrail: view.owner !== null });

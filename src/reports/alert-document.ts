@@ -8,6 +8,9 @@ export interface AlertItem {
   confirmed: boolean;
 }
 
+/** Where a session lives: every alert names its account (many accounts watched). */
+const where = (s: SessionView) => `${s.account ?? 'unknown account'} / ${s.region}`;
+
 function confirmation(a: AlertItem): string {
   return a.confirmed
     ? `confirmed ${a.calculation.state} by Athena`
@@ -31,7 +34,7 @@ export function alertDocument(items: readonly AlertItem[], o: DisplayOptions, th
             ['Session', s.sessionId],
             ['Owner', s.owner ?? 'unknown'],
             ['Workgroup', s.workgroup ?? 'unknown'],
-            ['Region', s.region],
+            ['Account / region', where(s)],
             ['Started', formatTime(c.startedAt, o.timezone)],
             ['Status', confirmation(a)],
             ['Session DPUs', s.maxConcurrentDpus === null ? 'unknown' : `max ${s.maxConcurrentDpus}`],
@@ -51,7 +54,7 @@ export function alertDocument(items: readonly AlertItem[], o: DisplayOptions, th
         title: `Running longer than ${thresholdMinutes} min`,
         items: items.map(
           (a) =>
-            `${a.calculation.calculationId} — ${formatDuration(a.calculation.runMs)} in session ${a.session.sessionId} (${a.session.owner ?? 'unknown'}, ${a.session.workgroup ?? '?'}, ${a.session.region}); ${confirmation(a)}`,
+            `${a.calculation.calculationId} — ${formatDuration(a.calculation.runMs)} in session ${a.session.sessionId} (${a.session.owner ?? 'unknown'}, ${a.session.workgroup ?? '?'}, ${where(a.session)}); ${confirmation(a)}`,
         ),
       },
       { type: 'context', text: 'Follow-ups for each calculation land in this thread.' },

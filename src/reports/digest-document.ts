@@ -63,6 +63,8 @@ export function digestDocument(d: DigestLike): ReportDocument {
       ...trendBlocks(d.trend),
       { type: 'list', title: 'Top users', items: top(d.byUser, TOP, d.dpuHourPriceUsd), total: Object.keys(d.byUser).length },
       { type: 'list', title: 'Top workgroups', items: top(d.byWorkgroup, TOP, d.dpuHourPriceUsd), total: Object.keys(d.byWorkgroup).length },
+      // Many accounts (AWS_ROLE_ARNS, an organization's trail): each one's share; with one account it is the total above.
+      ...(Object.keys(d.byAccount).length > 1 ? [{ type: 'list' as const, title: 'By account', items: top(d.byAccount, TOP, d.dpuHourPriceUsd), total: Object.keys(d.byAccount).length }] : []),
       ...Object.entries(d.breakdown?.byTag ?? {}).map(([key, t]): DocBlock => ({ type: 'list', title: `Top values of tag ${key}`, items: tagItems(key, t, TOP_TAG_VALUES), total: Object.keys(t.data).length })),
       ...footer,
     ],
@@ -162,6 +164,7 @@ export function digestDetailDocuments(d: DigestLike, o: DisplayOptions): ReportD
   for (const [key, t] of Object.entries(d.breakdown?.byTag ?? {})) {
     if (t.tagged > 0 && Object.keys(t.data).length > TOP_TAG_VALUES) docs.push(listDoc(`DPU-hours and cost by tag ${key} on ${span}`, tagItems(key, t, Infinity)));
   }
+  if (Object.keys(d.byAccount).length > TOP) docs.push(listDoc(`All accounts on ${span}`, top(d.byAccount, Infinity, d.dpuHourPriceUsd)));
   return docs;
 }
 

@@ -241,6 +241,7 @@ export function digestJson(d: DigestReport): Record<string, unknown> {
     estimatedCostUsd: round(d.estimatedCostUsd, 2),
     byUser: tallies(d.byUser),
     byWorkgroup: tallies(d.byWorkgroup),
+    byAccount: tallies(d.byAccount),
     sessionHours: round(d.sessionHours, 3),
     setApartCalls: d.setApartCalls,
     advice: d.advice,

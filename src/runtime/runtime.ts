@@ -1,5 +1,7 @@
 import { readConfig, requireConfig, type Config, type Requirement } from '../config/config.js';
 import { Metrics } from '../observability/metrics.js';
+import { createAccounts, type Accounts } from '../sources/accounts/accounts.js';
+import type { AwsTarget } from '../sources/accounts/targets.js';
 import { createAthenaSource, type AthenaSource } from '../sources/athena/athena-source.js';
 import { Enricher } from '../sources/athena/enrich.js';
 import { createCloudTrailSource, type CloudTrailSource } from '../sources/cloudtrail/lookup-client.js';
@@ -27,6 +29,10 @@ export interface Runtime {
   logger: Logger;
   metrics: Metrics;
   store: Store;
+  /** The watched accounts (AWS_ROLE_ARNS, or the default credentials' one) and their credentials. */
+  accounts: Accounts;
+  /** Every account × region watched: what is polled, searched and asked. Empty without AWS regions. */
+  targets: readonly AwsTarget[];
   cloudTrail: CloudTrailSource | undefined;
   athena: AthenaSource | undefined;
   enricher: Enricher | undefined;
@@ -63,20 +69,24 @@ export function createRuntime(io: RuntimeContext, o: RuntimeOptions = {}): Runti
   const moved = store.setIgnorePrincipals(config.ignorePrincipals);
   if (moved) logger.info({ records: moved }, 'IGNORE_PRINCIPALS changed: stored calls re-sorted');
   const useAws = o.aws !== false && config.regions.length > 0;
-  const health = new PollHealth(config.regions);
+  const accounts = createAccounts({ regions: config.regions, roleArns: config.roleArns, externalId: config.roleExternalId, logger, quick: o.quickAws });
+  const targets = useAws ? accounts.targets : [];
+  const health = new PollHealth(targets);
   const cloudTrail = useAws
     ? createCloudTrailSource({
         logger,
         metrics,
         quick: o.quickAws,
-        onAttempt: (region, err) => (err ? health.failure(region, (err as Error).message ?? String(err)) : health.success(region)),
+        accounts,
+        onAttempt: (target, err) => (err ? health.failure(target, (err as Error).message ?? String(err)) : health.success(target)),
       })
     : undefined;
-  const athena = useAws ? createAthenaSource({ logger, metrics, quick: o.quickAws, ratePerSecond: config.athenaCallsPerSecond }) : undefined;
+  const athena = useAws ? createAthenaSource({ logger, metrics, quick: o.quickAws, ratePerSecond: config.athenaCallsPerSecond, accounts }) : undefined;
   const enricher = athena
     ? new Enricher({
         store,
         athena,
+        accounts,
         clock: io.clock,
         logger,
         longRunningMinutes: config.longRunningMinutes,
@@ -85,10 +95,10 @@ export function createRuntime(io: RuntimeContext, o: RuntimeOptions = {}): Runti
         oneShot: o.oneShot !== false,
       })
     : undefined;
-  return { config, logger, metrics, store, cloudTrail, athena, enricher, health, close: () => store.close() };
+  return { config, logger, metrics, store, accounts, targets, cloudTrail, athena, enricher, health, close: () => store.close() };
 }
 
-/** The poll loop of a runtime (needs AWS regions configured: `needs: ['regions']`). */
+/** The poll loop of a runtime: every watched account × region (needs AWS regions configured: `needs: ['regions']`). */
 export function createPollLoop(rt: Runtime, io: Pick<RuntimeContext, 'clock'>): PollLoop {
   return new PollLoop({
     store: rt.store,
@@ -97,7 +107,7 @@ export function createPollLoop(rt: Runtime, io: Pick<RuntimeContext, 'clock'>): 
     clock: io.clock,
     logger: rt.logger,
     metrics: rt.metrics,
-    regions: rt.config.regions,
+    targets: rt.targets,
     intervalSeconds: rt.config.pollIntervalSeconds,
     sweepMinutes: rt.config.sqs.queueUrl ? rt.config.sqs.sweepMinutes : undefined,
     lookbackMinutes: rt.config.lookbackMinutes,

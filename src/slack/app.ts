@@ -4,6 +4,7 @@ import type { Config } from '../config/config.js';
 import type { Metrics } from '../observability/metrics.js';
 import { operatorAdvice, type Runtime } from '../runtime/runtime.js';
 import type { PollLoop } from '../schedule/poll-loop.js';
+import { pollHealthJson } from '../schedule/poll-health.js';
 import type { QueueConsumer } from '../sources/sqs/queue-consumer.js';
 import type { Outbox } from '../store/outbox.js';
 import { DAY, sleep, type Clock } from '../util/clock.js';
@@ -15,7 +16,7 @@ import { ReportService } from './report-service.js';
 import { createWebClient, slackLogger, type WebClient } from './slack-client.js';
 
 export interface AppDeps {
-  runtime: Pick<Runtime, 'config' | 'store' | 'cloudTrail' | 'enricher' | 'logger' | 'metrics'>;
+  runtime: Pick<Runtime, 'config' | 'store' | 'accounts' | 'targets' | 'cloudTrail' | 'enricher' | 'logger' | 'metrics'>;
   outbox: Outbox;
   clock: Clock;
   /** For /healthz: the poll loop whose per-region health is reported. */
@@ -62,19 +63,11 @@ export function createApp(deps: AppDeps): SlackBot {
 
   function health(res: ServerResponse): void {
     const healthy = (deps.pollLoop ? deps.pollLoop.healthy() : true) && (deps.queueConsumer ? deps.queueConsumer.healthy() : true);
-    const regions = Object.fromEntries(
-      [...(deps.pollLoop?.health.regions ?? new Map())].map(([region, h]) => [
-        region,
-        {
-          lastSuccessfulPoll: h.lastSuccessAt ? new Date(h.lastSuccessAt).toISOString() : null,
-          failingSince: h.failingSince ? new Date(h.failingSince).toISOString() : null,
-          lastError: h.lastError,
-        },
-      ]),
-    );
+    // One watched account failing among several (its role refused) is reported, not a 503: a restart would not bring it back.
+    const degraded = healthy && (deps.pollLoop?.failingTargets().length ?? 0) > 0;
     const body = JSON.stringify({
-      status: healthy ? 'ok' : 'failing',
-      regions,
+      status: healthy ? (degraded ? 'degraded' : 'ok') : 'failing',
+      ...(deps.pollLoop ? pollHealthJson(deps.pollLoop.health, deps.runtime.accounts.status()) : { regions: {} }),
       slack: identity ? 'connected' : authError ? `unreachable: ${authError}` : 'connecting',
       // Socket Mode: whether commands and mentions can reach us right now (the token alone does not say).
       ...(socketState ? { socket: socketState } : {}),

@@ -62,7 +62,7 @@ export class ReportService {
   private lastArrival = 0;
 
   constructor(
-    private readonly rt: Pick<Runtime, 'config' | 'store' | 'cloudTrail' | 'enricher' | 'logger' | 'metrics'>,
+    private readonly rt: Pick<Runtime, 'config' | 'store' | 'targets' | 'cloudTrail' | 'enricher' | 'logger' | 'metrics'>,
     private readonly clock: Clock,
   ) {}
 
@@ -95,7 +95,7 @@ export class ReportService {
 
   /** The session report, looking the id up in CloudTrail first when the store has never seen it. */
   async sessionMessage(sessionId: string): Promise<{ found: boolean; message: SlackMessage }> {
-    const located = await locateSession({ ...this.rt, regions: this.rt.config.regions, clock: this.clock }, sessionId);
+    const located = await locateSession({ ...this.rt, clock: this.clock }, sessionId);
     if (!located.known) {
       const text = notFoundMessage(sessionId, located);
       return { found: false, message: { text: text.charAt(0).toUpperCase() + text.slice(1) + '.', blocks: [] } };
@@ -107,7 +107,7 @@ export class ReportService {
 
   async activeMessage(): Promise<SlackMessage> {
     // Athena's own list first (it knows sessions CloudTrail has not delivered yet), briefly.
-    if (this.rt.enricher) await withDeadline(this.rt.enricher.refreshActive(this.rt.config.regions), 5000, false);
+    if (this.rt.enricher) await withDeadline(this.rt.enricher.refreshActive(this.rt.targets), 5000, false);
     const now = this.clock.now();
     return renderBlockKit(activeSessionsDocument(activeSessions(this.rt.store, this.model(now)), this.display(now)));
   }

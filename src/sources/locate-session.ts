@@ -6,12 +6,14 @@ import type { Logger } from '../util/logger.js';
 import type { Enricher } from './athena/enrich.js';
 import { findSessionInCloudTrail } from './cloudtrail/find-session.js';
 import type { CloudTrailSource } from './cloudtrail/lookup-client.js';
+import type { AwsTarget } from './accounts/targets.js';
 
 export interface LocateDeps {
   store: Store;
   cloudTrail: CloudTrailSource | undefined;
   enricher: Enricher | undefined;
-  regions: readonly string[];
+  /** The watched accounts × regions a live look-up searches. */
+  targets: readonly AwsTarget[];
   clock: Clock;
   logger: Logger;
   metrics?: Metrics;
@@ -35,7 +37,7 @@ export async function locateSession(d: LocateDeps, sessionId: string, signal?: A
   let searched: Located['searched'] = 'store';
   if (!known && d.cloudTrail) {
     try {
-      known = await findSessionInCloudTrail(id, d.regions, { store: d.store, source: d.cloudTrail, clock: d.clock, logger: d.logger, metrics: d.metrics }, signal);
+      known = await findSessionInCloudTrail(id, d.targets, { store: d.store, source: d.cloudTrail, clock: d.clock, logger: d.logger, metrics: d.metrics }, signal);
       searched = 'cloudtrail';
     } catch (err) {
       const reason = `${(err as Error).name}: ${(err as Error).message}`.slice(0, 200);
@@ -45,8 +47,10 @@ export async function locateSession(d: LocateDeps, sessionId: string, signal?: A
   }
   let athenaReachable = false;
   if (known && d.enricher) {
-    const region = d.store.eventsForSession(id)[0]?.region ?? d.regions[0]!;
-    athenaReachable = await withDeadline(d.enricher.enrichSessionNow(region, id, signal).catch(() => false), 8000, false);
+    // Asked where it lives: its records' region and account (the enricher picks that account's role).
+    const first = d.store.eventsForSession(id)[0];
+    const ref = { sessionId: id, region: first?.region ?? d.targets[0]?.region ?? 'unknown', account: first?.account ?? d.store.accountOfSession(id) ?? null };
+    athenaReachable = await withDeadline(d.enricher.enrichSessionNow(ref, signal).catch(() => false), 8000, false);
   }
   return { known, athenaReachable, searched };
 }

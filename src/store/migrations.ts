@@ -166,4 +166,22 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE slack_posts ADD COLUMN upload_url TEXT;
   ALTER TABLE slack_posts ADD COLUMN attempted_at INTEGER;
   `,
+  // 5: poll cursors per account and region (AWS_ROLE_ARNS: every account × region is polled on its
+  // own). A single-account store's cursors become the default credentials' account's (''), so an
+  // upgrade reads on from where it stopped instead of backfilling again.
+  `
+  CREATE TABLE poll_cursors_by_account (
+    account         TEXT NOT NULL,
+    region          TEXT NOT NULL,
+    cursor_ms       INTEGER NOT NULL,
+    strategy        TEXT NOT NULL DEFAULT 'event-source',
+    strategy_cycles INTEGER NOT NULL DEFAULT 0,
+    updated_at      INTEGER NOT NULL,
+    PRIMARY KEY (account, region)
+  ) WITHOUT ROWID;
+  INSERT INTO poll_cursors_by_account (account, region, cursor_ms, strategy, strategy_cycles, updated_at)
+    SELECT '', region, cursor_ms, strategy, strategy_cycles, updated_at FROM poll_cursors;
+  DROP TABLE poll_cursors;
+  ALTER TABLE poll_cursors_by_account RENAME TO poll_cursors;
+  `,
 ];

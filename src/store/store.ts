@@ -12,6 +12,8 @@ import { MIGRATIONS } from './migrations.js';
 export type PollStrategy = 'event-source' | 'event-names';
 
 export interface PollCursor {
+  /** The watched account ('' : the default credentials' account). */
+  account: string;
   region: string;
   cursorMs: number;
   strategy: PollStrategy;
@@ -49,8 +51,14 @@ export interface SessionStart {
   eventTime: number;
 }
 
-/** Bot principals remembered for recognising its calls (role sessions get new names over time). */
-const MAX_BOT_PRINCIPALS = 20;
+/** Bot principals remembered per account for recognising its calls (role sessions get new names over time). */
+const MAX_BOT_PRINCIPALS_PER_ACCOUNT = 20;
+
+/** Cursors of the default credentials' account (no AWS_ROLE_ARNS), as a single-account store keeps them. */
+const DEFAULT_CURSOR_ACCOUNT = '';
+
+/** The account in a principal ARN (`arn:aws:sts::<account>:…`). */
+const accountOfArn = (arn: string) => /^arn:[^:]*:[^:]*::(\d{12}):/.exec(arn)?.[1] ?? '';
 
 /** Thrown when the database cannot be opened or written (read-only disk, corrupt file). */
 export class StoreError extends AppError {
@@ -199,6 +207,7 @@ export class Store {
       ),
       byCalculation: db.prepare(`SELECT ${RECORD_COLUMNS} FROM records WHERE calculation_id = ? AND calculation_id IS NOT NULL AND session_id IS NULL`),
       sessionExists: db.prepare(`SELECT 1 FROM records WHERE session_id = ? LIMIT 1`),
+      sessionAccount: db.prepare(`SELECT account FROM records WHERE session_id = ? AND account IS NOT NULL LIMIT 1`),
       notebookNames: db.prepare(
         `SELECT notebook_id, detail FROM records WHERE notebook_id = ? AND event_name IN ('ImportNotebook','CreateNotebook') AND error_code IS NULL ORDER BY event_time DESC LIMIT 1`,
       ),
@@ -209,10 +218,12 @@ export class Store {
            AND NOT EXISTS (SELECT 1 FROM enrichment e WHERE e.kind = 'session' AND e.id = s.session_id AND e.terminal = 1)
          ORDER BY s.event_time DESC`,
       ),
-      getCursor: db.prepare(`SELECT region, cursor_ms AS cursorMs, strategy, strategy_cycles AS strategyCycles, updated_at AS updatedAt FROM poll_cursors WHERE region = ?`),
+      getCursor: db.prepare(
+        `SELECT account, region, cursor_ms AS cursorMs, strategy, strategy_cycles AS strategyCycles, updated_at AS updatedAt FROM poll_cursors WHERE account = ? AND region = ?`,
+      ),
       putCursor: db.prepare(
-        `INSERT INTO poll_cursors (region, cursor_ms, strategy, strategy_cycles, updated_at) VALUES (@region, @cursorMs, @strategy, @strategyCycles, @updatedAt)
-         ON CONFLICT(region) DO UPDATE SET cursor_ms = excluded.cursor_ms, strategy = excluded.strategy, strategy_cycles = excluded.strategy_cycles, updated_at = excluded.updated_at`,
+        `INSERT INTO poll_cursors (account, region, cursor_ms, strategy, strategy_cycles, updated_at) VALUES (@account, @region, @cursorMs, @strategy, @strategyCycles, @updatedAt)
+         ON CONFLICT(account, region) DO UPDATE SET cursor_ms = excluded.cursor_ms, strategy = excluded.strategy, strategy_cycles = excluded.strategy_cycles, updated_at = excluded.updated_at`,
       ),
       getEnrichment: db.prepare(`SELECT * FROM enrichment WHERE kind = ? AND id = ?`),
       putEnrichment: db.prepare(
@@ -361,17 +372,23 @@ export class Store {
     return (this.db.prepare('SELECT coalesce(sum(count), 0) AS n FROM rejected_records').get() as { n: number }).n;
   }
 
-  /** Stores the last page of a cycle and moves the cursor in one transaction. */
-  commitPoll(cursor: Omit<PollCursor, 'updatedAt'>, events: readonly NotebookEvent[], now: number): number {
+  /** Stores the last page of a cycle and moves the cursor in one transaction. No `account`: the default credentials'. */
+  commitPoll(cursor: Omit<PollCursor, 'updatedAt' | 'account'> & { account?: string }, events: readonly NotebookEvent[], now: number): number {
     return this.write(() => {
       const inserted = this.insertEventsUnsafe(events, now);
-      this.stmts.putCursor.run({ ...cursor, updatedAt: now });
+      this.stmts.putCursor.run({ ...cursor, account: cursor.account ?? DEFAULT_CURSOR_ACCOUNT, updatedAt: now });
       return inserted;
     });
   }
 
-  getCursor(region: string): PollCursor | undefined {
-    return this.stmts.getCursor.get(region) as PollCursor | undefined;
+  /** The poll cursor of an account (default: the default credentials') in a region. */
+  getCursor(region: string, account = DEFAULT_CURSOR_ACCOUNT): PollCursor | undefined {
+    return this.stmts.getCursor.get(account, region) as PollCursor | undefined;
+  }
+
+  /** The account a session's records name (undefined when none does). */
+  accountOfSession(sessionId: string): string | undefined {
+    return (this.stmts.sessionAccount.get(sessionId.toLowerCase()) as { account: string } | undefined)?.account;
   }
 
   eventsForSession(sessionId: string): NotebookEvent[] {
@@ -553,8 +570,12 @@ export class Store {
    */
   addBotPrincipal(arn: string): number {
     if (this.rules.botPrincipals.includes(arn)) return 0;
-    // A role's sessions get new names (task ids, hosts): keep the most recent few only.
-    return this.changeCallerRules({ ...this.rules, botPrincipals: [...this.rules.botPrincipals, arn].slice(-MAX_BOT_PRINCIPALS) });
+    // A role's sessions get new names (task ids, hosts): keep the most recent few of each
+    // account, so that watching many accounts never pushes one account's principal out.
+    const account = accountOfArn(arn);
+    const sameAccount = this.rules.botPrincipals.filter((p) => accountOfArn(p) === account);
+    const dropped = new Set(sameAccount.slice(0, Math.max(0, sameAccount.length + 1 - MAX_BOT_PRINCIPALS_PER_ACCOUNT)));
+    return this.changeCallerRules({ ...this.rules, botPrincipals: [...this.rules.botPrincipals.filter((p) => !dropped.has(p)), arn] });
   }
 
   /**

@@ -32,3 +32,18 @@ export class NotFoundError extends AppError {
     super(message, 1);
   }
 }
+
+/**
+ * STS refused (or could not be reached for) the AssumeRole of a watched account's role: that
+ * account's targets cannot be polled or asked, the others go on. `cause` is STS's error.
+ */
+export class AssumeRoleError extends AppError {
+  constructor(
+    readonly roleArn: string,
+    readonly account: string,
+    override readonly cause: unknown,
+  ) {
+    const e = cause as { name?: string; message?: string };
+    super(`cannot assume ${roleArn} (account ${account}): ${e?.name ?? 'Error'}: ${String(e?.message ?? cause).slice(0, 240)}`, 1);
+  }
+}

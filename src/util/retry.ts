@@ -1,4 +1,5 @@
 import { sleep } from './clock.js';
+import { AssumeRoleError } from './errors.js';
 
 export interface RetryOptions {
   attempts: number;
@@ -51,6 +52,8 @@ const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT
 
 /** Throttling, 5xx and network failures are worth retrying; 4xx client errors are not. */
 export function isRetryableAwsError(err: unknown): boolean {
+  // A role that could not be assumed: worth another try only when STS itself failed transiently.
+  if (err instanceof AssumeRoleError) return isRetryableAwsError(err.cause);
   const e = err as { name?: string; code?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown };
   if (e?.name && RETRYABLE_AWS.has(e.name)) return true;
   if (e?.code && NETWORK_CODES.has(e.code)) return true;
@@ -64,4 +67,10 @@ export function isRetryableAwsError(err: unknown): boolean {
 export function isThrottle(err: unknown): boolean {
   const name = (err as { name?: string })?.name;
   return name === 'ThrottlingException' || name === 'Throttling' || name === 'TooManyRequestsException';
+}
+
+/** AWS refused the request's credentials as expired (clocks disagree, or they were never refreshed): new ones may succeed. */
+export function isExpiredCredentials(err: unknown): boolean {
+  const name = (err as { name?: string })?.name;
+  return name === 'ExpiredTokenException' || name === 'ExpiredToken';
 }

@@ -222,6 +222,15 @@ describe('readConfig errors', () => {
     });
   }
 
+  it('wants one role per account, and an external id only with roles to send it with', () => {
+    const twice = configError({ AWS_ROLE_ARNS: 'arn:aws:iam::111111111111:role/reader,arn:aws:iam::111111111111:role/other' });
+    expect(twice.variable).toBe('AWS_ROLE_ARNS');
+    expect(twice.message).toContain('two roles for account 111111111111');
+    const lonely = configError({ AWS_ROLE_EXTERNAL_ID: 'athena-session-bot-7f3a' });
+    expect(lonely.variable).toBe('AWS_ROLE_EXTERNAL_ID');
+    expect(lonely.message).toMatch(/AWS_ROLE_ARNS is not/);
+  });
+
   it('names the region variable that holds a bad region', () => {
     const a = configError({ AWS_REGIONS: 'us-east-1,US-WEST-2' });
     expect(a.variable).toBe('AWS_REGIONS');

@@ -100,7 +100,7 @@ describe('CLI', () => {
     const r = await runCli(['digest', '--date', '2022-10-14', '--json'], env());
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout);
-    for (const k of ['date', 'timezone', 'sessionsStarted', 'sessionsEnded', 'notebookImports', 'notebooksCreated', 'calculationsStarted', 'longRunningCalculations', 'failedCalls', 'failedCallsByCode', 'dpuHours', 'dpuHoursIsUpperBound', 'estimatedCostUsd', 'byUser', 'byWorkgroup']) {
+    for (const k of ['date', 'timezone', 'sessionsStarted', 'sessionsEnded', 'notebookImports', 'notebooksCreated', 'calculationsStarted', 'longRunningCalculations', 'failedCalls', 'failedCallsByCode', 'dpuHours', 'dpuHoursIsUpperBound', 'estimatedCostUsd', 'byUser', 'byWorkgroup', 'byAccount']) {
       expect(j).toHaveProperty(k);
     }
     // 9cc1ebb2… has only calls from inside it; it ended (inferred, idle timeout) the same day.

@@ -376,6 +376,20 @@ describe('aws-fake: LookupEvents rate limit', () => {
     expect(again).toEqual(results);
     client.destroy();
   });
+
+  it('throttleRatio with { account } throttles that account only', async () => {
+    fake.reset();
+    fake.setRatePerSecond(Infinity);
+    fake.addIdentity('AKIDBUSYACCOUNT', { account: '222222222222', arn: 'arn:aws:iam::222222222222:user/poller' });
+    fake.throttleRatio(1, 1, { account: '222222222222' });
+    const busy = ct(fake, 'us-east-1', 'AKIDBUSYACCOUNT');
+    const quiet = ct(fake);
+    expect((await rejection(busy.send(new LookupEventsCommand({})))).name).toBe('ThrottlingException');
+    await quiet.send(new LookupEventsCommand({}));
+    fake.throttleRatio(0, 1, { account: '222222222222' });
+    await busy.send(new LookupEventsCommand({}));
+    for (const c of [busy, quiet]) c.destroy();
+  });
 });
 
 describe('aws-fake: Athena', () => {

@@ -186,8 +186,11 @@ export interface AwsFake {
   // Faults
   /** true: deny every Athena operation; `{operations}`: only those (e.g. ['GetSession']); false: allow. Per account with `{ account }`. */
   denyAthena(deny: boolean | { operations?: string[] }, opts?: AccountOption): void;
-  /** Additionally throttle a seeded-random fraction p (0..1) of LookupEvents requests. */
-  throttleRatio(p: number, seed?: number): void;
+  /**
+   * Additionally throttle a seeded-random fraction p (0..1) of LookupEvents requests; with
+   * `{ account }` only that account's (another tool spending its 2 requests/s), the others as set.
+   */
+  throttleRatio(p: number, seed?: number, opts?: AccountOption): void;
   /** The next n requests (of `service`, or any) get HTTP `status` InternalFailure. */
   failNext(n: number, status?: 500 | 503, service?: AwsService): void;
   /** While down, every incoming connection/request socket is destroyed at once. */
@@ -202,10 +205,10 @@ export interface AwsFake {
   athenaCalls(operation?: string, region?: string): RecordedRequest[];
   /** STS requests received, optionally of one action. */
   stsCalls(action?: string): RecordedRequest[];
-  /** Max number of LookupEvents requests (ALL received, incl. throttled) in any window of windowMs. */
-  maxRequestsInAnyWindow(region?: string, windowMs?: number): number;
-  /** LookupEvents requests received (incl. throttled / failed). */
-  lookupCount(region?: string): number;
+  /** Max number of LookupEvents requests (ALL received, incl. throttled) in any window of windowMs, optionally of one region and/or caller account. */
+  maxRequestsInAnyWindow(region?: string, windowMs?: number, account?: string): number;
+  /** LookupEvents requests received (incl. throttled / failed), optionally of one region and/or caller account. */
+  lookupCount(region?: string, account?: string): number;
 
   /** Clear events, Athena state, principals added, requests, tokens, rate-limit history and faults. */
   reset(): void;
@@ -323,6 +326,8 @@ export async function startAwsFake(opts: AwsFakeOptions = {}): Promise<AwsFake> 
   const principals = createPrincipals({ now, identities: opts.identities, strict: opts.strictCredentials ?? false });
   const sts = createSts({ now, principals, credentialLifetimeMs: () => opts.credentialLifetimeMs });
   let throttleP = 0;
+  /** Per-account throttle ratios, over the all-accounts one. */
+  const accountThrottleP = new Map<string, number>();
   let rng = mulberry32(1);
   const lookupLimiter = createWindowLimiter(() => ratePerSecond);
   const athenaLimiter = createWindowLimiter(() => athenaRatePerSecond);
@@ -499,7 +504,8 @@ export async function startAwsFake(opts: AwsFakeOptions = {}): Promise<AwsFake> 
 
       if (service === 'cloudtrail') {
         if (operation !== 'LookupEvents') throw new ApiError(400, 'UnknownOperationException', undefined);
-        if (lookupLimiter.over(scope, at, () => throttleP > 0 && rng() < throttleP)) throw new ApiError(400, 'ThrottlingException', 'Rate exceeded');
+        const p = accountThrottleP.get(principal.account) ?? throttleP;
+        if (lookupLimiter.over(scope, at, () => p > 0 && rng() < p)) throw new ApiError(400, 'ThrottlingException', 'Rate exceeded');
         if (bodyError) throw bodyError;
         send(res, rec, 200, JSON.stringify(cloudtrail.lookupEvents(body, principal.account, region)), 'application/x-amz-json-1.1');
         return;
@@ -567,8 +573,10 @@ export async function startAwsFake(opts: AwsFakeOptions = {}): Promise<AwsFake> 
   });
   const port = (server.address() as AddressInfo).port;
 
-  const lookups = (region?: string) =>
-    requests.filter((r) => r.service === 'cloudtrail' && r.target.endsWith('.LookupEvents') && (region === undefined || r.region === region));
+  const lookups = (region?: string, account?: string) =>
+    requests.filter(
+      (r) => r.service === 'cloudtrail' && r.target.endsWith('.LookupEvents') && (region === undefined || r.region === region) && (account === undefined || r.account === account),
+    );
 
   const fake: AwsFake = {
     url: `http://127.0.0.1:${port}`,
@@ -617,8 +625,10 @@ export async function startAwsFake(opts: AwsFakeOptions = {}): Promise<AwsFake> 
     addRole: (roleArn, o) => sts.addRole(roleArn, o),
 
     denyAthena: (d, o) => athena.deny(d, o),
-    throttleRatio: (p, seed = 1) => {
-      throttleP = Math.min(1, Math.max(0, p));
+    throttleRatio: (p, seed = 1, o) => {
+      const ratio = Math.min(1, Math.max(0, p));
+      if (o?.account !== undefined) accountThrottleP.set(o.account, ratio);
+      else throttleP = ratio;
       rng = mulberry32(seed);
     },
     failNext: (n, status = 500, service) => {
@@ -641,8 +651,8 @@ export async function startAwsFake(opts: AwsFakeOptions = {}): Promise<AwsFake> 
     athenaCalls: (op, region) =>
       requests.filter((r) => r.service === 'athena' && (op === undefined || r.operation === op) && (region === undefined || r.region === region)),
     stsCalls: (action) => requests.filter((r) => r.service === 'sts' && (action === undefined || r.operation === action)),
-    maxRequestsInAnyWindow: (region, windowMs = 1000) => {
-      const times = lookups(region)
+    maxRequestsInAnyWindow: (region, windowMs = 1000, account) => {
+      const times = lookups(region, account)
         .map((r) => r.at)
         .sort((a, b) => a - b);
       let best = 0;
@@ -653,7 +663,7 @@ export async function startAwsFake(opts: AwsFakeOptions = {}): Promise<AwsFake> 
       }
       return best;
     },
-    lookupCount: (region) => lookups(region).length,
+    lookupCount: (region, account) => lookups(region, account).length,
 
     reset: () => {
       requests.length = 0;
@@ -665,6 +675,7 @@ export async function startAwsFake(opts: AwsFakeOptions = {}): Promise<AwsFake> 
       lookupLimiter.reset();
       athenaLimiter.reset();
       throttleP = 0;
+      accountThrottleP.clear();
       rng = mulberry32(1);
       failures = [];
       down = false;

@@ -238,6 +238,33 @@ describe('buildDigest: details', () => {
     expect(twice).toEqual(once);
   });
 
+  it('totals per account: sessions, calculations, DPU-hours and failed calls of each account the records name', () => {
+    const [s1, s2, s3] = [fakeUuid(), fakeUuid(), fakeUuid()];
+    const c1 = fakeUuid();
+    const inAccount = (name: string, account: string) => ({ kind: 'assumed-role' as const, role: 'DataScientist', sessionName: name, account });
+    const records = [
+      startSession({ sessionId: s1, eventTime: '2026-05-04T09:00:00Z', actor: inAccount('ana', '111111111111'), maxConcurrentDpus: 10 }),
+      startCalculation({ sessionId: s1, calculationId: c1, eventTime: '2026-05-04T09:05:00Z', actor: { kind: 'executor', sessionId: s1, account: '111111111111' } }),
+      terminateSession({ sessionId: s1, eventTime: '2026-05-04T10:00:00Z', actor: inAccount('ana', '111111111111') }),
+      startSession({ sessionId: s2, eventTime: '2026-05-04T11:00:00Z', actor: inAccount('ben', '222222222222') }),
+      terminateSession({ sessionId: s2, eventTime: '2026-05-04T11:30:00Z', actor: inAccount('ben', '222222222222') }),
+      startSession({ sessionId: s3, eventTime: '2026-05-04T12:00:00Z', actor: inAccount('ben', '222222222222') }),
+      terminateSession({ sessionId: s3, eventTime: '2026-05-04T12:30:00Z', actor: inAccount('ben', '222222222222') }),
+      call('GetSession', { actor: inAccount('eve', '333333333333'), eventTime: '2026-05-04T13:00:00Z', errorCode: 'AccessDeniedException', params: { sessionId: fakeUuid() } }),
+    ];
+    const d = digestOf(records, { date: '2026-05-04', now: NOW, enrichment: lookup({ [s2]: { state: 'TERMINATED', dpuExecutionMillis: 2 * HOUR } }) });
+    expect(Object.keys(d.byAccount)).toEqual(['111111111111', '222222222222', '333333333333']);
+    expect(d.byAccount['111111111111']).toEqual({ sessionsStarted: 1, calculationsStarted: 1, dpuHours: 10, failedCalls: 0 });
+    expect(d.byAccount['222222222222']).toMatchObject({ sessionsStarted: 2, calculationsStarted: 0, failedCalls: 0 });
+    // s2 measured (2 DPU-h), s3 an upper bound (20 DPUs × 30 min).
+    expect(d.byAccount['222222222222']!.dpuHours).toBeCloseTo(2 + 10, 10);
+    expect(d.byAccount['333333333333']).toEqual({ sessionsStarted: 0, calculationsStarted: 0, dpuHours: 0, failedCalls: 1 });
+    // The accounts add up to the day's totals.
+    const sum = (k: 'sessionsStarted' | 'calculationsStarted' | 'dpuHours' | 'failedCalls') => Object.values(d.byAccount).reduce((n, t) => n + t[k], 0);
+    expect([sum('sessionsStarted'), sum('calculationsStarted'), sum('failedCalls')]).toEqual([d.sessionsStarted, d.calculationsStarted, d.failedCalls]);
+    expect(sum('dpuHours')).toBeCloseTo(d.dpuHours, 10);
+  });
+
   it('orders notebook imports of the same second the same way whatever the input order', () => {
     const at = '2026-05-04T12:00:00Z';
     const a = ev(importNotebook({ notebookId: 'nb-a', name: 'a', eventTime: at }));
@@ -268,6 +295,7 @@ describe('buildDigest: details', () => {
       estimatedCostUsd: 0,
       byUser: {},
       byWorkgroup: {},
+      byAccount: {},
       setApartCalls: { bot: 0, ignored: 0 },
       advice: [],
       generatedAt: NOW,

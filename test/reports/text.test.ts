@@ -6,6 +6,7 @@ import { buildDigest } from '../../src/model/digest.js';
 import { dayBounds } from '../../src/model/zoned-day.js';
 import { sessionDocument, activeSessionsDocument } from '../../src/reports/session-document.js';
 import { digestDocument } from '../../src/reports/digest-document.js';
+import { renderBlockKit } from '../../src/reports/render/block-kit.js';
 import { renderText } from '../../src/reports/render/text.js';
 import { toEvent as ev } from '../support/events.js';
 
@@ -143,5 +144,28 @@ describe('renderText', () => {
     expect(text).toMatch(/DPU use: +at most 10\.0 DPU-h ≈ \$3\.50/);
     expect(text).toMatch(/Failed calls: +1 \(AccessDeniedException 1\)/);
     expect(text).toContain('alias: 1 session, 0 calculations, 10.0 DPU-h, 1 failed call');
+  });
+
+  it('adds the per-account totals when the day spans more than one account, and not for one account', () => {
+    const inAccount = (account: string) => ({ kind: 'assumed-role' as const, role: 'DataScientist', sessionName: 'ana', account });
+    const [s1, s2] = [fakeUuid(), fakeUuid()];
+    const records = [
+      startSession({ sessionId: s1, eventTime: T0, maxConcurrentDpus: 10, actor: inAccount('111111111111') }),
+      terminateSession({ sessionId: s1, eventTime: T0 + 60 * MINUTE, actor: inAccount('111111111111') }),
+      startSession({ sessionId: s2, eventTime: T0, maxConcurrentDpus: 4, actor: inAccount('222222222222') }),
+      terminateSession({ sessionId: s2, eventTime: T0 + 30 * MINUTE, actor: inAccount('222222222222') }),
+    ];
+    const { start, end } = dayBounds('2026-05-04', 'UTC');
+    const now = T0 + 2 * 60 * MINUTE;
+    const digest = (ids: string[]) =>
+      buildDigest({ date: '2026-05-04', timezone: 'UTC', start, end, now, dayEvents: records.map(ev), sessions: ids.map((id) => view(records, id, now)), dpuHourPriceUsd: 0.35 });
+    const text = renderText(digestDocument(digest([s1, s2])));
+    expect(text).toContain('By account');
+    expect(text).toContain('111111111111: 1 session, 0 calculations, 10.0 DPU-h');
+    expect(text).toContain('222222222222: 1 session, 0 calculations, 2.0 DPU-h');
+    const blocks = JSON.stringify(renderBlockKit(digestDocument(digest([s1, s2]))).blocks);
+    expect(blocks).toContain('By account');
+    expect(blocks).toContain('222222222222: 1 session');
+    expect(renderText(digestDocument(digest([s1])))).not.toContain('By account');
   });
 });

@@ -2,7 +2,7 @@
  * Push mode of the poll loop: LookupEvents is a sweep every SWEEP_MINUTES, while enrichment and
  * the after-cycle work (alerts) run every interval for the records the queue brings. The real
  * SDK clients talk to the CloudTrail/Athena fake and to the SQS emulator; the domain clock is a
- * test clock, and cycles are driven one by one as the loop drives them (`regionsDue()`).
+ * test clock, and cycles are driven one by one as the loop drives them (`targetsDue()`).
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { athenaCalculation, athenaSession, startAwsFake, type AwsFake } from '../fakes/aws-fake.js';
@@ -71,7 +71,7 @@ function pushModeLoop() {
   });
   /** One interval of the loop: what it runs when its timer fires. */
   const tick = async () => {
-    const regions = loop.regionsDue();
+    const regions = loop.targetsDue();
     const report = await loop.cycle(undefined, regions);
     clock.advance(INTERVAL_SECONDS * 1000);
     return { swept: regions.length > 0, report };
@@ -144,7 +144,7 @@ describe('PollLoop in push mode (SQS_QUEUE_URL set)', () => {
       expect(failed.swept).toBe(true);
       expect(failed.report.failures).toHaveLength(1);
       // Still due: the cursor did not move.
-      expect(loop.regionsDue()).toEqual([REGION]);
+      expect(loop.targetsDue()).toEqual([{ account: '', region: REGION }]);
       // Three poll intervals of failure would turn a polling bot unhealthy; a sweeping one waits three sweeps.
       clock.advance(3 * INTERVAL_SECONDS * 1000 + 1);
       expect(loop.healthy()).toBe(true);
@@ -155,6 +155,6 @@ describe('PollLoop in push mode (SQS_QUEUE_URL set)', () => {
     }
     expect((await tick()).report.failures).toEqual([]);
     expect(loop.healthy()).toBe(true);
-    expect(loop.regionsDue()).toEqual([]);
+    expect(loop.targetsDue()).toEqual([]);
   }, 120_000);
 });

@@ -120,6 +120,21 @@ describe('store: calls set apart', () => {
     expect(where(s, later.eventId)).toBe('bot');
   });
 
+  it("remembers the bot's principal in every watched account: many accounts never push one account's principal out", () => {
+    const s = open(tempStore().file);
+    const accountArn = (i: number) => `arn:aws:sts::${String(100000000000 + i)}:assumed-role/athena-session-bot-reader/athena-session-bot`;
+    for (let i = 0; i < 30; i++) s.addBotPrincipal(accountArn(i));
+    expect(s.callerRules().botPrincipals).toHaveLength(30);
+    // Learning them again at the next start moves nothing (no re-sorting of the stored calls).
+    for (let i = 0; i < 30; i++) expect(s.addBotPrincipal(accountArn(i))).toBe(0);
+    // Within one account, role sessions with changing names: the most recent 20 are kept.
+    for (let i = 0; i < 25; i++) s.addBotPrincipal(`arn:aws:sts::123456789012:assumed-role/athena-session-bot/task-${i}`);
+    const mine = s.callerRules().botPrincipals.filter((p) => p.includes('::123456789012:'));
+    expect(mine).toHaveLength(20);
+    expect(mine.at(-1)).toContain('task-24');
+    expect(s.callerRules().botPrincipals).toContain(accountArn(0));
+  });
+
   it('moves calls both ways when IGNORE_PRINCIPALS changes, and counts their reads again when it no longer lists them', () => {
     const s = open(tempStore().file);
     const sid = fakeUuid();

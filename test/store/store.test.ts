@@ -251,7 +251,7 @@ describe('commitPoll', () => {
     expect(s.getCursor('us-east-1')).toBeUndefined();
     const e = ev(startSession({ sessionId: fakeUuid(), eventTime: T0 }));
     expect(s.commitPoll({ region: 'us-east-1', cursorMs: T0 + MINUTE, strategy: 'event-source', strategyCycles: 3 }, [e], T0 + 2 * MINUTE)).toBe(1);
-    expect(s.getCursor('us-east-1')).toEqual({ region: 'us-east-1', cursorMs: T0 + MINUTE, strategy: 'event-source', strategyCycles: 3, updatedAt: T0 + 2 * MINUTE });
+    expect(s.getCursor('us-east-1')).toEqual({ account: '', region: 'us-east-1', cursorMs: T0 + MINUTE, strategy: 'event-source', strategyCycles: 3, updatedAt: T0 + 2 * MINUTE });
     expect(s.commitPoll({ region: 'us-east-1', cursorMs: T0 + 5 * MINUTE, strategy: 'event-names', strategyCycles: 0 }, [e], T0 + 6 * MINUTE)).toBe(0);
     expect(s.getCursor('us-east-1')).toMatchObject({ cursorMs: T0 + 5 * MINUTE, strategy: 'event-names', strategyCycles: 0 });
     expect(s.getCursor('eu-west-1')).toBeUndefined();
@@ -266,6 +266,39 @@ describe('commitPoll', () => {
     expect(() => s.commitPoll({ region: 'us-east-1', cursorMs: T0 + DAY, strategy: 'event-source', strategyCycles: 0 }, [good, bad], T0 + 1)).toThrow();
     expect(s.recordCount()).toBe(0);
     expect(s.getCursor('us-east-1')?.cursorMs).toBe(T0);
+  });
+});
+
+describe('poll cursors per account and region', () => {
+  it('keeps one cursor per account × region, apart from the default credentials\' one', () => {
+    const s = open();
+    s.commitPoll({ region: 'us-east-1', cursorMs: T0, strategy: 'event-source', strategyCycles: 0 }, [], T0);
+    s.commitPoll({ account: '111111111111', region: 'us-east-1', cursorMs: T0 + MINUTE, strategy: 'event-names', strategyCycles: 30 }, [], T0 + MINUTE);
+    s.commitPoll({ account: '222222222222', region: 'us-east-1', cursorMs: T0 + 2 * MINUTE, strategy: 'event-source', strategyCycles: 0 }, [], T0 + 2 * MINUTE);
+    expect(s.getCursor('us-east-1')).toMatchObject({ account: '', cursorMs: T0 });
+    expect(s.getCursor('us-east-1', '111111111111')).toMatchObject({ account: '111111111111', cursorMs: T0 + MINUTE, strategy: 'event-names', strategyCycles: 30 });
+    expect(s.getCursor('us-east-1', '222222222222')).toMatchObject({ cursorMs: T0 + 2 * MINUTE, strategy: 'event-source' });
+    expect(s.getCursor('eu-west-1', '111111111111')).toBeUndefined();
+  });
+
+  it('an existing single-account store keeps its cursors through the migration: the next poll reads on, not a new backfill', () => {
+    const file = tempFile();
+    const db = new Database(file);
+    for (const m of MIGRATIONS.slice(0, 3)) db.exec(m);
+    db.pragma('user_version = 3');
+    db.prepare(`INSERT INTO poll_cursors (region, cursor_ms, strategy, strategy_cycles, updated_at) VALUES (?, ?, ?, ?, ?)`).run('eu-west-1', T0, 'event-names', 12, T0 + 5);
+    db.close();
+    const s = open(file);
+    expect(s.getCursor('eu-west-1')).toEqual({ account: '', region: 'eu-west-1', cursorMs: T0, strategy: 'event-names', strategyCycles: 12, updatedAt: T0 + 5 });
+    expect(s.getCursor('eu-west-1', '111111111111')).toBeUndefined();
+  });
+
+  it('names the account a session\'s records were made in', () => {
+    const s = open();
+    const sid = fakeUuid();
+    s.insertEvents([ev(startSession({ sessionId: sid, eventTime: T0, actor: { kind: 'assumed-role', role: 'Admin', sessionName: 'x', account: '333333333333' } }))], T0);
+    expect(s.accountOfSession(sid.toUpperCase())).toBe('333333333333');
+    expect(s.accountOfSession(fakeUuid())).toBeUndefined();
   });
 });
 

@@ -27,7 +27,7 @@ export async function sessionCommand(argv: string[], io: CliIO): Promise<number>
     const model = { now, longRunningMinutes: rt.config.longRunningMinutes, dpuHourPriceUsd: rt.config.dpuHourPriceUsd };
     if (id === undefined) {
       // Athena's own list first: it knows sessions whose start CloudTrail has not delivered yet.
-      if (rt.enricher) await withDeadline(rt.enricher.refreshActive(rt.config.regions), 10_000, false);
+      if (rt.enricher) await withDeadline(rt.enricher.refreshActive(rt.targets), 10_000, false);
       const active = activeSessions(rt.store, { ...model, now: io.clock.now() });
       if (values.json) printJson(io, active.map(activeSessionJson));
       else printDocuments(io, [activeSessionsDocument(active, displayOptions(rt.config, now))]);
@@ -35,7 +35,7 @@ export async function sessionCommand(argv: string[], io: CliIO): Promise<number>
     }
     if (!isWellFormedSessionId(id)) throw new UsageError(malformedIdMessage(id));
     const ac = new AbortController();
-    const located = await withDeadline(locateSession({ ...rt, regions: rt.config.regions, clock: io.clock }, id, ac.signal), 30_000, {
+    const located = await withDeadline(locateSession({ ...rt, clock: io.clock }, id, ac.signal), 30_000, {
       known: rt.store.sessionKnown(id),
       athenaReachable: false,
       searched: { cloudTrailFailed: 'no answer within 30 s' },

@@ -4,7 +4,7 @@ import { AlertManager } from '../../slack/alerts/alert-manager.js';
 import { DigestScheduler } from '../../slack/digest/digest-scheduler.js';
 import { Outbox } from '../../store/outbox.js';
 import { UsageError } from '../../util/errors.js';
-import { learnBotIdentity } from '../../sources/aws-identity.js';
+import { learnBotIdentities } from '../../sources/aws-identity.js';
 import { confirmDigestDay } from '../../sources/athena/confirm-digest.js';
 import type { CliIO } from '../io.js';
 import { createPollLoop, createQueueConsumer, createRuntime } from '../../runtime/runtime.js';
@@ -19,7 +19,8 @@ export async function startCommand(argv: string[], io: CliIO): Promise<number> {
   const { positionals } = parseArgs({ args: argv, options: {}, allowPositionals: true, strict: true });
   if (positionals.length) throw new UsageError('usage: athena-session-bot start');
   const rt = createRuntime(io, { needs: ['regions', 'slack-http-or-socket'], defaultMetrics: true, oneShot: false });
-  await learnBotIdentity({ store: rt.store, logger: rt.logger, region: rt.config.regions[0]! });
+  // The bot's principal in every watched account, so that each account's trail sets its calls apart.
+  await learnBotIdentities({ store: rt.store, logger: rt.logger, accounts: rt.accounts, region: rt.config.regions[0]! });
   const outbox = new Outbox(rt.store);
   const loop = createPollLoop(rt, io);
   const consumer = createQueueConsumer(rt, io);
@@ -50,6 +51,7 @@ export async function startCommand(argv: string[], io: CliIO): Promise<number> {
   rt.logger.info(
     {
       regions: rt.config.regions,
+      ...(rt.accounts.mode === 'roles' ? { accounts: rt.accounts.status().map((a) => a.account) } : {}),
       intervalSeconds: rt.config.pollIntervalSeconds,
       ...(consumer ? { queue: consumer.status().queue, sweepMinutes: rt.config.sqs.sweepMinutes } : {}),
       digest: Boolean(rt.config.digest.channel),

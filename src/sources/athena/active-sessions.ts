@@ -4,15 +4,17 @@ import { HOUR, type Clock } from '../../util/clock.js';
 import type { Logger } from '../../util/logger.js';
 import type { AthenaOperation } from '../../model/advice.js';
 import type { AthenaSource, WorkGroupSummary } from './athena-source.js';
+import { targetFields, targetKey, type AwsTarget } from '../accounts/targets.js';
 
 export interface ActiveSessionsDeps {
   store: Store;
   athena: AthenaSource;
   /** Told of refusals, so the operator hears once which permission is missing. */
-  enricher?: { noteRefusal(region: string, op: AthenaOperation, now: number): void; isBackedOff(region: string, op: AthenaOperation, now: number): boolean };
+  enricher?: { noteRefusal(target: AwsTarget, op: AthenaOperation, now: number): void; isBackedOff(target: AwsTarget, op: AthenaOperation, now: number): boolean };
   clock: Clock;
   logger: Logger;
-  regions: readonly string[];
+  /** The watched accounts × regions. */
+  targets: readonly AwsTarget[];
 }
 
 /** Work groups change rarely: listed again after an hour. */
@@ -23,36 +25,39 @@ export const isSparkWorkGroup = (w: WorkGroupSummary): boolean => (w.state ?? 'E
 
 /**
  * Asks Athena which sessions exist now (SPEC §1: ListWorkGroups, then ListSessions of each Spark
- * work group), in every region, and stores the listing and each session's facts. A session
- * Athena lists before CloudTrail has delivered its StartSession is known from here on. Returns
- * whether every region answered.
+ * work group), in every watched account and region, and stores each listing (under its target
+ * key: the region alone for the default credentials' account) and each session's facts. A
+ * session Athena lists before CloudTrail has delivered its StartSession is known from here on.
+ * Returns whether every account and region answered.
  */
 export async function refreshActiveSessions(d: ActiveSessionsDeps, signal?: AbortSignal): Promise<boolean> {
-  const results = await Promise.all(d.regions.map((region) => refreshRegion(d, region, signal)));
+  const results = await Promise.all(d.targets.map((target) => refreshTarget(d, target, signal)));
   return results.every(Boolean);
 }
 
-async function refreshRegion(d: ActiveSessionsDeps, region: string, signal?: AbortSignal): Promise<boolean> {
+async function refreshTarget(d: ActiveSessionsDeps, target: AwsTarget, signal?: AbortSignal): Promise<boolean> {
   const { store, athena, clock } = d;
+  const { region } = target;
+  const key = targetKey(target);
   const now = clock.now();
   // Refused within the hour: asking again every cycle would only be refused again.
-  if (d.enricher?.isBackedOff(region, 'ListWorkGroups', now) || d.enricher?.isBackedOff(region, 'ListSessions', now)) return false;
-  const cached = store.getEnrichment('workgroups', region);
+  if (d.enricher?.isBackedOff(target, 'ListWorkGroups', now) || d.enricher?.isBackedOff(target, 'ListSessions', now)) return false;
+  const cached = store.getEnrichment('workgroups', key);
   let workgroups: WorkGroupSummary[];
   if (cached?.status === 'ok' && now - cached.fetchedAt < WORKGROUPS_TTL_MS) {
     workgroups = cached.payload as WorkGroupSummary[];
   } else {
-    const listed = await athena.listWorkGroups(region, signal);
-    if (listed.status !== 'ok') return refused(d, region, 'ListWorkGroups', listed.status, listed.message, now);
+    const listed = await athena.listWorkGroups(target, signal);
+    if (listed.status !== 'ok') return refused(d, target, 'ListWorkGroups', listed, now);
     workgroups = listed.facts;
-    store.putEnrichment({ kind: 'workgroups', id: region, region, status: 'ok', terminal: false, payload: workgroups, fetchedAt: now });
+    store.putEnrichment({ kind: 'workgroups', id: key, region, status: 'ok', terminal: false, payload: workgroups, fetchedAt: now });
   }
   const spark = workgroups.filter(isSparkWorkGroup).map((w) => w.name);
   const listing: ActiveListing = { workgroups: [], sessions: [] };
   for (const wg of spark) {
-    const sessions = await athena.listSessions(region, wg, signal);
+    const sessions = await athena.listSessions(target, wg, signal);
     if (sessions.status !== 'ok') {
-      if (sessions.status === 'denied') return refused(d, region, 'ListSessions', sessions.status, sessions.message, now);
+      if (sessions.status === 'denied') return refused(d, target, 'ListSessions', sessions, now);
       continue;
     }
     listing.workgroups.push(wg);
@@ -61,7 +66,7 @@ async function refreshRegion(d: ActiveSessionsDeps, region: string, signal?: Abo
       for (const s of sessions.facts) mergeSessionFacts(store, region, s.sessionId, s.facts, now);
     });
   }
-  store.putEnrichment({ kind: 'active', id: region, region, status: 'ok', terminal: false, payload: listing, fetchedAt: now });
+  store.putEnrichment({ kind: 'active', id: key, region, status: 'ok', terminal: false, payload: listing, fetchedAt: now });
   return listing.workgroups.length === spark.length;
 }
 
@@ -73,8 +78,9 @@ function mergeSessionFacts(store: Store, region: string, sessionId: string, list
   store.putEnrichment({ kind: 'session', id: sessionId, region, status: 'ok', terminal: false, payload: { ...before, ...listed }, fetchedAt: now });
 }
 
-function refused(d: ActiveSessionsDeps, region: string, op: 'ListWorkGroups' | 'ListSessions', status: string, message: string, now: number): false {
-  if (status === 'denied') d.enricher?.noteRefusal(region, op, now);
-  else d.logger.warn({ region, operation: op, error: message }, 'Athena could not list the active sessions; CloudTrail alone says which are active');
+function refused(d: ActiveSessionsDeps, target: AwsTarget, op: 'ListWorkGroups' | 'ListSessions', answer: { status: string; message: string; assumeRole?: boolean }, now: number): false {
+  if (answer.status === 'denied') d.enricher?.noteRefusal(target, op, now);
+  // A role that cannot be assumed is logged once by the accounts.
+  else if (!answer.assumeRole) d.logger.warn({ ...targetFields(target), operation: op, error: answer.message }, 'Athena could not list the active sessions; CloudTrail alone says which are active');
   return false;
 }

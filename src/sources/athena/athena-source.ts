@@ -2,11 +2,16 @@ import type { AthenaCalculationFacts, AthenaSessionFacts } from '../../model/typ
 import type { Metrics } from '../../observability/metrics.js';
 import type { Logger } from '../../util/logger.js';
 import { perKey, SlidingWindowLimiter } from '../../util/rate-limiter.js';
-import { isRetryableAwsError, withRetry } from '../../util/retry.js';
+import { AssumeRoleError } from '../../util/errors.js';
+import { isExpiredCredentials, isRetryableAwsError, withRetry } from '../../util/retry.js';
+import type { Accounts } from '../accounts/accounts.js';
+import { targetClients } from '../accounts/target-clients.js';
+import { targetKey, type AwsTarget } from '../accounts/targets.js';
 import { awsClientConfig } from '../aws-client-config.js';
 
 export type AthenaFailure = 'not-found' | 'denied' | 'error';
-export type AthenaResult<T> = { status: 'ok'; facts: T } | { status: AthenaFailure; message: string };
+/** A failure says whether it was the account's role that could not be assumed (logged once elsewhere). */
+export type AthenaResult<T> = { status: 'ok'; facts: T } | { status: AthenaFailure; message: string; assumeRole?: boolean };
 
 /** A calculation as ListCalculationExecutions gives it. */
 export interface ListedCalculation {
@@ -27,16 +32,20 @@ export interface WorkGroupSummary {
   engineVersion: string | null;
 }
 
-/** The Athena operations the bot calls. Every one is rate-limited per region and comes back in CloudTrail as the bot's own call. */
+/**
+ * The Athena operations the bot calls, each in the account × region (`target`) the session
+ * lives in. Every one is rate-limited per target and comes back in that account's CloudTrail
+ * as the bot's own call.
+ */
 export interface AthenaSource {
-  getSession(region: string, sessionId: string, signal?: AbortSignal): Promise<AthenaResult<AthenaSessionFacts>>;
+  getSession(target: AwsTarget, sessionId: string, signal?: AbortSignal): Promise<AthenaResult<AthenaSessionFacts>>;
   /** Every calculation of a session, all pages (one call per 100 calculations). */
-  listCalculations(region: string, sessionId: string, signal?: AbortSignal): Promise<AthenaResult<ListedCalculation[]>>;
-  listWorkGroups(region: string, signal?: AbortSignal): Promise<AthenaResult<WorkGroupSummary[]>>;
+  listCalculations(target: AwsTarget, sessionId: string, signal?: AbortSignal): Promise<AthenaResult<ListedCalculation[]>>;
+  listWorkGroups(target: AwsTarget, signal?: AbortSignal): Promise<AthenaResult<WorkGroupSummary[]>>;
   /** Sessions of a work group that are in an active state (Athena lists only those). */
-  listSessions(region: string, workgroup: string, signal?: AbortSignal): Promise<AthenaResult<ListedSession[]>>;
+  listSessions(target: AwsTarget, workgroup: string, signal?: AbortSignal): Promise<AthenaResult<ListedSession[]>>;
   /** The Spark UI (live or history server) URL of a session. */
-  getDashboard(region: string, sessionArn: string, signal?: AbortSignal): Promise<AthenaResult<string>>;
+  getDashboard(target: AwsTarget, sessionArn: string, signal?: AbortSignal): Promise<AthenaResult<string>>;
   /** Calls made so far, by operation (the benchmark reports them per poll cycle). */
   readonly calls: Map<string, number>;
 }
@@ -54,51 +63,64 @@ export function classifyAthenaError(err: unknown): AthenaFailure {
 export interface AthenaSourceOptions {
   logger: Logger;
   metrics?: Metrics;
-  /** Calls per second per region (ATHENA_CALLS_PER_SECOND): Athena throttles its control plane too. */
+  /** Calls per second per account and region (ATHENA_CALLS_PER_SECOND): Athena throttles its control plane too. */
   ratePerSecond?: number;
   quick?: boolean;
+  /** The watched accounts' credentials (AWS_ROLE_ARNS); without: the default credentials only. */
+  accounts?: Pick<Accounts, 'credentials'>;
 }
 
 /** Pages followed for one listing: 20 pages of 100 calculations or sessions is far past any real session. */
 const MAX_PAGES = 20;
 
 /**
- * The Athena API through the SDK (loaded on first use), each call rate-limited per region,
- * retried with backoff on throttling and 5xx, and classified: facts, not found, denied, error.
+ * The Athena API through the SDK (loaded on first use), each call signed with its target
+ * account's credentials, rate-limited per target, retried with backoff on throttling and 5xx
+ * (and with new credentials when AWS calls them expired), and classified: facts, not found,
+ * denied, error.
  */
 export function createAthenaSource(o: AthenaSourceOptions): AthenaSource {
   const limiter = perKey(() => new SlidingWindowLimiter(o.ratePerSecond ?? 5, 1000));
   let sdk: Promise<typeof import('@aws-sdk/client-athena')> | undefined;
   const loadSdk = () => (sdk ??= import('@aws-sdk/client-athena'));
-  const client = perKey((region) => loadSdk().then(({ AthenaClient }) => new AthenaClient(awsClientConfig(region, { quick: o.quick }))));
+  const clients = targetClients((target, credentials) => loadSdk().then(({ AthenaClient }) => new AthenaClient(awsClientConfig(target.region, { quick: o.quick, credentials }))), o.accounts);
   const calls = new Map<string, number>();
 
-  async function call<T>(region: string, operation: string, fn: (client: import('@aws-sdk/client-athena').AthenaClient, api: typeof import('@aws-sdk/client-athena')) => Promise<T>, signal?: AbortSignal): Promise<AthenaResult<T>> {
+  async function call<T>(target: AwsTarget, operation: string, fn: (client: import('@aws-sdk/client-athena').AthenaClient, api: typeof import('@aws-sdk/client-athena')) => Promise<T>, signal?: AbortSignal): Promise<AthenaResult<T>> {
     try {
-      const [api, c] = await Promise.all([loadSdk(), client(region)]);
+      const api = await loadSdk();
       const facts = await withRetry(
-        () =>
-          limiter(region).run(() => {
+        async () => {
+          // A role that cannot be assumed fails here, before the call is counted or takes a slot.
+          const client = await clients.get(target);
+          return limiter(targetKey(target)).run(async () => {
             calls.set(operation, (calls.get(operation) ?? 0) + 1);
-            return fn(c, api);
-          }),
-        { attempts: o.quick ? 2 : 5, baseMs: 500, maxMs: 8000, retryable: isRetryableAwsError, signal },
+            try {
+              return await fn(client, api);
+            } catch (err) {
+              if (isExpiredCredentials(err)) clients.renew(target);
+              throw err;
+            }
+          });
+        },
+        { attempts: o.quick ? 2 : 5, baseMs: 500, maxMs: 8000, retryable: (err) => isRetryableAwsError(err) || isExpiredCredentials(err), signal },
       );
       o.metrics?.athenaCalls.inc({ operation, outcome: 'ok' });
       return { status: 'ok', facts };
     } catch (err) {
       const status = classifyAthenaError(err);
       o.metrics?.athenaCalls.inc({ operation, outcome: status });
+      if (err instanceof AssumeRoleError) return { status, message: err.message.slice(0, 300), assumeRole: true };
       return { status, message: `${(err as Error).name}: ${(err as Error).message}`.slice(0, 300) };
     }
   }
 
   /** Follows NextToken (the SDK has no paginators for these): each page is its own limited, retried call. */
-  async function paged<T, P extends { NextToken?: string }>(region: string, operation: string, page: (client: import('@aws-sdk/client-athena').AthenaClient, api: typeof import('@aws-sdk/client-athena'), token: string | undefined) => Promise<P>, items: (p: P) => T[], signal?: AbortSignal): Promise<AthenaResult<T[]>> {
+  async function paged<T, P extends { NextToken?: string }>(target: AwsTarget, operation: string, page: (client: import('@aws-sdk/client-athena').AthenaClient, api: typeof import('@aws-sdk/client-athena'), token: string | undefined) => Promise<P>, items: (p: P) => T[], signal?: AbortSignal): Promise<AthenaResult<T[]>> {
     const out: T[] = [];
     let token: string | undefined;
     for (let n = 0; n < MAX_PAGES; n++) {
-      const r = await call(region, operation, (c, api) => page(c, api, token), signal);
+      const r = await call(target, operation, (c, api) => page(c, api, token), signal);
       if (r.status !== 'ok') return r;
       out.push(...items(r.facts));
       token = r.facts.NextToken;
@@ -109,9 +131,9 @@ export function createAthenaSource(o: AthenaSourceOptions): AthenaSource {
 
   return {
     calls,
-    getSession: (region, sessionId, signal) =>
+    getSession: (target, sessionId, signal) =>
       call(
-        region,
+        target,
         'GetSession',
         async (c, api) => {
           const out = await c.send(new api.GetSessionCommand({ SessionId: sessionId }), { abortSignal: signal });
@@ -131,9 +153,9 @@ export function createAthenaSource(o: AthenaSourceOptions): AthenaSource {
         },
         signal,
       ),
-    listCalculations: (region, sessionId, signal) =>
+    listCalculations: (target, sessionId, signal) =>
       paged(
-        region,
+        target,
         'ListCalculationExecutions',
         (c, api, token) => c.send(new api.ListCalculationExecutionsCommand({ SessionId: sessionId, MaxResults: 100, NextToken: token }), { abortSignal: signal }),
         (p) =>
@@ -148,9 +170,9 @@ export function createAthenaSource(o: AthenaSourceOptions): AthenaSource {
           }),
         signal,
       ),
-    listWorkGroups: (region, signal) =>
+    listWorkGroups: (target, signal) =>
       paged(
-        region,
+        target,
         'ListWorkGroups',
         (c, api, token) => c.send(new api.ListWorkGroupsCommand({ MaxResults: 50, NextToken: token }), { abortSignal: signal }),
         (p) =>
@@ -159,9 +181,9 @@ export function createAthenaSource(o: AthenaSourceOptions): AthenaSource {
           ),
         signal,
       ),
-    listSessions: (region, workgroup, signal) =>
+    listSessions: (target, workgroup, signal) =>
       paged(
-        region,
+        target,
         'ListSessions',
         (c, api, token) => c.send(new api.ListSessionsCommand({ WorkGroup: workgroup, MaxResults: 100, NextToken: token }), { abortSignal: signal }),
         (p) =>
@@ -180,9 +202,9 @@ export function createAthenaSource(o: AthenaSourceOptions): AthenaSource {
           }),
         signal,
       ),
-    getDashboard: (region, sessionArn, signal) =>
+    getDashboard: (target, sessionArn, signal) =>
       call(
-        region,
+        target,
         'GetResourceDashboard',
         async (c, api) => {
           const out = await c.send(new api.GetResourceDashboardCommand({ ResourceARN: sessionArn }), { abortSignal: signal });

@@ -18,7 +18,7 @@ export function needsConfirmation(v: SessionView): boolean {
 export async function confirmDigestDay(store: Store, enricher: Enricher, opts: DigestOptions, deadlineMs: number, signal?: AbortSignal): Promise<{ asked: number; reachable: boolean }> {
   const refs: SessionRef[] = digestSessions(store, opts)
     .filter(needsConfirmation)
-    .map((v) => ({ region: v.region, sessionId: v.sessionId }));
+    .map((v) => ({ region: v.region, sessionId: v.sessionId, account: v.account }));
   if (refs.length === 0) return { asked: 0, reachable: true };
   const stop = new AbortController();
   const abort = () => stop.abort();

@@ -9,6 +9,7 @@ import type { Metrics } from '../../observability/metrics.js';
 import type { CloudTrailSource, LookupQuery } from './lookup-client.js';
 import { failpoint } from '../../util/failpoints.js';
 import { sinkRecords } from '../record-sink.js';
+import { DEFAULT_ACCOUNT, targetFields, targetKey, type AwsTarget } from '../accounts/targets.js';
 
 export interface PollDeps {
   store: Store;
@@ -19,10 +20,12 @@ export interface PollDeps {
   lookbackMinutes: number;
   backfillHours: number;
   /** Called after each stored page; the crash tests kill the process around these points. */
-  onPageStored?: (region: string, page: number) => void;
+  onPageStored?: (target: string, page: number) => void;
 }
 
 export interface PollResult {
+  /** The watched account (DEFAULT_ACCOUNT: the default credentials'). */
+  account: string;
   region: string;
   windowStart: number;
   windowEnd: number;
@@ -39,8 +42,13 @@ export interface PollResult {
 /** Cycles to stay on per-event-name queries before probing the cheaper single query again. */
 export const STRATEGY_HOLD_CYCLES = 30;
 
+/** One poll cycle of the default credentials' account in one region. */
+export function pollRegion(region: string, deps: PollDeps, signal?: AbortSignal): Promise<PollResult> {
+  return pollTarget({ account: DEFAULT_ACCOUNT, region }, deps, signal);
+}
+
 /**
- * One poll cycle for one region (SPEC §1, issue #2):
+ * One poll cycle for one account × region (SPEC §1, issue #2), with its own cursor:
  * - reads from `cursor − LOOKBACK_MINUTES` to now (first cycle: `BACKFILL_HOURS`), so
  *   records that CloudTrail delivers late are picked up by a later cycle;
  * - stores each page as it arrives (idempotent on eventID) and moves the cursor only in
@@ -50,22 +58,23 @@ export const STRATEGY_HOLD_CYCLES = 30;
  *   the single query page through thousands of irrelevant records. The single query is
  *   abandoned as soon as it has cost as much as the per-name queries would.
  */
-export async function pollRegion(region: string, deps: PollDeps, signal?: AbortSignal): Promise<PollResult> {
+export async function pollTarget(target: AwsTarget, deps: PollDeps, signal?: AbortSignal): Promise<PollResult> {
   const { store, clock } = deps;
-  const cursor = store.getCursor(region);
+  const { account, region } = target;
+  const cursor = store.getCursor(region, account);
   const windowEnd = clock.now();
   const backfill = !cursor;
   const windowStart = cursor ? Math.max(0, cursor.cursorMs - deps.lookbackMinutes * MINUTE) : windowEnd - deps.backfillHours * HOUR;
   let strategy: PollStrategy = cursor?.strategy ?? 'event-source';
   let hold = cursor?.strategyCycles ?? 0;
-  const result: PollResult = { region, windowStart, windowEnd, strategy, backfill, calls: 0, fetched: 0, inserted: 0, rejected: 0, ignored: 0 };
+  const result: PollResult = { account, region, windowStart, windowEnd, strategy, backfill, calls: 0, fetched: 0, inserted: 0, rejected: 0, ignored: 0 };
 
   const namesCost = SPARK_EVENT_NAMES.length;
   if (strategy === 'event-names' && hold <= 0) strategy = 'event-source';
 
   if (strategy === 'event-source') {
     const complete = await readAll(
-      { region, attribute: { key: 'EventSource', value: ATHENA_EVENT_SOURCE }, startMs: windowStart, endMs: windowEnd },
+      { account, region, attribute: { key: 'EventSource', value: ATHENA_EVENT_SOURCE }, startMs: windowStart, endMs: windowEnd },
       deps,
       result,
       namesCost,
@@ -75,20 +84,20 @@ export async function pollRegion(region: string, deps: PollDeps, signal?: AbortS
       result.switchedFrom = 'event-source';
       strategy = 'event-names';
       hold = STRATEGY_HOLD_CYCLES;
-      deps.logger.info({ region, calls: result.calls }, 'busy Athena account: switching to one LookupEvents query per Spark event name');
+      deps.logger.info({ ...targetFields(target), calls: result.calls }, 'busy Athena account: switching to one LookupEvents query per Spark event name');
     }
   } else {
     hold--;
   }
   if (strategy === 'event-names') {
     for (const name of SPARK_EVENT_NAMES) {
-      await readAll({ region, attribute: { key: 'EventName', value: name }, startMs: windowStart, endMs: windowEnd }, deps, result, Infinity, signal);
+      await readAll({ account, region, attribute: { key: 'EventName', value: name }, startMs: windowStart, endMs: windowEnd }, deps, result, Infinity, signal);
     }
   }
   result.strategy = strategy;
   failpoint('poll.before-cursor');
-  store.commitPoll({ region, cursorMs: windowEnd, strategy, strategyCycles: Math.max(0, hold) }, [], clock.now());
-  deps.metrics?.pollCycles.inc({ region, outcome: 'ok' });
+  store.commitPoll({ account, region, cursorMs: windowEnd, strategy, strategyCycles: Math.max(0, hold) }, [], clock.now());
+  deps.metrics?.pollCycles.inc({ account, region, outcome: 'ok' });
   return result;
 }
 
@@ -111,24 +120,24 @@ async function readAll(query: LookupQuery, deps: PollDeps, result: PollResult, m
     const page = await deps.source.lookup({ ...query, nextToken }, signal);
     calls++;
     result.calls++;
-    storePage(page.events, deps, result, query.region);
+    storePage(page.events, deps, result, { account: query.account ?? DEFAULT_ACCOUNT, region: query.region });
     nextToken = page.nextToken;
   } while (nextToken);
   return true;
 }
 
-/** Normalises and stores one page of LookupEvents items; returns the events stored. */
-export function storePage(items: readonly unknown[], deps: Pick<PollDeps, 'store' | 'clock' | 'logger' | 'metrics' | 'onPageStored'>, result: PollResult, region: string): NotebookEvent[] {
+/** Normalises and stores one page of LookupEvents items read from `target`; returns the events stored. */
+export function storePage(items: readonly unknown[], deps: Pick<PollDeps, 'store' | 'clock' | 'logger' | 'metrics' | 'onPageStored'>, result: PollResult, target: AwsTarget): NotebookEvent[] {
   const sunk = sinkRecords(
     items.map((item) => ({ normalised: normaliseLookupEvent(item), raw: item })),
     deps,
-    { source: 'cloudtrail', label: `LookupEvents ${region}`, logFields: { region } },
+    { source: 'cloudtrail', label: `LookupEvents ${targetKey(target)}`, logFields: targetFields(target) },
   );
   result.fetched += items.length;
   result.inserted += sunk.inserted;
   result.rejected += sunk.rejected;
   result.ignored += sunk.ignored;
   failpoint('poll.page-stored');
-  deps.onPageStored?.(region, result.calls);
+  deps.onPageStored?.(targetKey(target), result.calls);
   return sunk.events;
 }

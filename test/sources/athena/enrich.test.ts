@@ -10,6 +10,7 @@ import { MINUTE } from '../../../src/util/clock.js';
 import { toEvents as events } from '../../support/events.js';
 
 const REGION = 'us-east-1';
+const TARGET = { account: '', region: REGION };
 const T0 = Date.parse('2026-11-23T12:00:00Z');
 let fake: AwsFake;
 let restore: () => void;
@@ -131,12 +132,12 @@ describe('Enricher', () => {
 
   it('treats ResourceNotFoundException and InvalidRequestException as not found', async () => {
     const { sid } = openSession();
-    const answer = await createAthenaSource({ logger: captureLogger('silent').logger, ratePerSecond: 1000 }).getSession(REGION, sid);
+    const answer = await createAthenaSource({ logger: captureLogger('silent').logger, ratePerSecond: 1000 }).getSession(TARGET, sid);
     expect(answer.status).toBe('not-found');
     const other = await startAwsFake({ notFoundAs: 'InvalidRequestException' });
     const r2 = useAwsFakeEnv(other, REGION);
     try {
-      const a2 = await createAthenaSource({ logger: captureLogger('silent').logger, ratePerSecond: 1000 }).getSession(REGION, fakeUuid());
+      const a2 = await createAthenaSource({ logger: captureLogger('silent').logger, ratePerSecond: 1000 }).getSession(TARGET, fakeUuid());
       expect(a2.status).toBe('not-found');
     } finally {
       r2();
@@ -153,7 +154,7 @@ describe('Enricher', () => {
     fake.setSession(REGION, athenaSession({ SessionId: sid, Status: { State: 'BUSY', StartDateTime: T0 - 50 * MINUTE } }));
     fake.setSession(REGION, athenaSession({ SessionId: early, WorkGroup: 'notebook-workgroup', Status: { State: 'IDLE', StartDateTime: T0 - MINUTE }, EngineConfiguration: { MaxConcurrentDpus: 8 } }));
     const e = enricher();
-    expect(await e.refreshActive([REGION])).toBe(true);
+    expect(await e.refreshActive([TARGET])).toBe(true);
     expect(fake.athenaCalls('ListSessions').map((q) => q.body.WorkGroup)).toEqual(['notebook-workgroup']);
     const { activeSessions } = await import('../../../src/reports/active-sessions.js');
     const active = activeSessions(store, model());
@@ -162,7 +163,7 @@ describe('Enricher', () => {
       [sid, true, true],
     ].sort());
     // Work groups are listed once an hour, the sessions every time.
-    await e.refreshActive([REGION]);
+    await e.refreshActive([TARGET]);
     expect(fake.athenaCalls('ListWorkGroups')).toHaveLength(1);
     expect(fake.athenaCalls('ListSessions')).toHaveLength(2);
   });
