@@ -1,6 +1,7 @@
 import { readConfig, requireConfig, type Config, type Requirement } from '../config/config.js';
 import { Metrics } from '../observability/metrics.js';
 import { createAthenaSource, type AthenaSource } from '../sources/athena/athena-source.js';
+import { AthenaActions } from '../sources/athena/actions.js';
 import { Enricher } from '../sources/athena/enrich.js';
 import { createCloudTrailSource, type CloudTrailSource } from '../sources/cloudtrail/lookup-client.js';
 import { QueueConsumer } from '../sources/sqs/queue-consumer.js';
@@ -30,6 +31,8 @@ export interface Runtime {
   cloudTrail: CloudTrailSource | undefined;
   athena: AthenaSource | undefined;
   enricher: Enricher | undefined;
+  /** Stop calculation / Terminate session from Slack (whether they are offered is ACTIONS_ENABLED's business). */
+  actions: AthenaActions | undefined;
   health: PollHealth;
   close(): void;
 }
@@ -85,7 +88,8 @@ export function createRuntime(io: RuntimeContext, o: RuntimeOptions = {}): Runti
         oneShot: o.oneShot !== false,
       })
     : undefined;
-  return { config, logger, metrics, store, cloudTrail, athena, enricher, health, close: () => store.close() };
+  const actions = athena && enricher ? new AthenaActions({ store, athena, enricher, clock: io.clock, logger }) : undefined;
+  return { config, logger, metrics, store, cloudTrail, athena, enricher, actions, health, close: () => store.close() };
 }
 
 /** The poll loop of a runtime (needs AWS regions configured: `needs: ['regions']`). */

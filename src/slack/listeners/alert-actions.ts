@@ -1,0 +1,35 @@
+import type { App } from '@slack/bolt';
+import type { Logger } from '../../util/logger.js';
+import { readPress, type AlertButtons } from '../interactivity/alert-buttons.js';
+
+export interface AlertActionsDeps {
+  buttons: AlertButtons;
+  logger: Logger;
+}
+
+/**
+ * Button presses on the bot's messages (block_actions, on the same /slack/events URL or over
+ * Socket Mode). Every press is acknowledged first, within Slack's 3 s whatever follows; the
+ * presser gets any answer as an ephemeral line. A press the bot cannot read, or one that fails,
+ * is logged and answered, never left to crash the listener.
+ */
+export function registerAlertActions(app: App, deps: AlertActionsDeps): void {
+  app.action(/.*/, async ({ ack, body, respond }) => {
+    await ack();
+    const say = (text: string) =>
+      respond({ response_type: 'ephemeral', replace_original: false, text }).catch((err: Error) => deps.logger.warn({ error: err.message }, 'could not answer a button press'));
+    const press = readPress(body);
+    if (!press) {
+      deps.logger.warn({ type: (body as { type?: string }).type }, 'interaction payload the bot cannot read');
+      await say('That interaction could not be read; nothing was done.');
+      return;
+    }
+    try {
+      const answer = await deps.buttons.handle(press);
+      if (answer) await say(answer);
+    } catch (err) {
+      deps.logger.error({ actionId: press.actionId, user: press.userId, error: (err as Error).message }, 'button press failed');
+      await say('Sorry, something went wrong handling that button. The error is in the bot’s log.');
+    }
+  });
+}
