@@ -109,7 +109,7 @@ function linkButtons(a: AlertItem, withSparkUi: boolean): DocButton[] {
 }
 
 /** Stop and Terminate for one calculation that still runs: red, and each asks first. */
-function dangerButtons(a: AlertItem): DocButton[] {
+function dangerButtons(a: AlertItem, now: number): DocButton[] {
   const c = a.calculation;
   const s = a.session;
   return [
@@ -119,7 +119,7 @@ function dangerButtons(a: AlertItem): DocButton[] {
       label: 'Stop calculation',
       value: encodeActionValue({ sessionId: s.sessionId, calculationId: c.calculationId }),
       style: 'danger',
-      confirm: { title: 'Stop this calculation?', text: `Athena will cancel calculation ${c.calculationId} (running ${formatDuration(c.runMs)}). Its work so far is lost.`, confirm: 'Stop it', deny: 'Cancel' },
+      confirm: { title: 'Stop this calculation?', text: `Athena will cancel calculation ${c.calculationId} (running ${runTime(c, now)}). Its work so far is lost.`, confirm: 'Stop it', deny: 'Cancel' },
     },
     {
       kind: 'action',
@@ -192,7 +192,7 @@ export function alertDocument(items: readonly AlertItem[], o: DisplayOptions, th
       blocks.push(...stateLines(live, o));
       const buttons = [...(open ? onCallButtons(live) : []), ...linkButtons(a, true)];
       if (buttons.length) blocks.push({ type: 'actions', buttons });
-      if (open && live.actionsEnabled) blocks.push({ type: 'actions', buttons: dangerButtons(a) });
+      if (open && live.actionsEnabled) blocks.push({ type: 'actions', buttons: dangerButtons(a, o.now) });
     }
     blocks.push({ type: 'context', text: `Threshold ${thresholdMinutes} min. Follow-ups land in this thread. /athena-session ${s.sessionId} for the full report.` });
     return { summary, blocks };
@@ -209,7 +209,7 @@ export function alertDocument(items: readonly AlertItem[], o: DisplayOptions, th
     const withButtons = items.slice(0, MAX_ITEMS_WITH_BUTTONS);
     for (const a of withButtons) {
       blocks.push({ type: 'text', text: line(a) });
-      const buttons = [...(a.calculation.endedAt === null && live.actionsEnabled ? dangerButtons(a) : []), ...linkButtons(a, false)];
+      const buttons = [...(a.calculation.endedAt === null && live.actionsEnabled ? dangerButtons(a, o.now) : []), ...linkButtons(a, false)];
       if (buttons.length) blocks.push({ type: 'actions', buttons });
     }
     if (items.length > withButtons.length) blocks.push({ type: 'list', title: 'More', items: items.slice(withButtons.length).map(line), total: items.length - withButtons.length });
