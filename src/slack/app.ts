@@ -76,7 +76,7 @@ export function createApp(deps: AppDeps): SlackBot {
   const alerts = new AlertManager({ ...posting, athenaConfigured: Boolean(deps.runtime.enricher), updates });
   const enricher = deps.runtime.enricher;
   const feed = new FeedManager({ ...posting, updates, ...(enricher ? { confirm: (sessions, maxCalls) => enricher.confirmSessions(sessions, undefined, maxCalls) } : {}) });
-  const home = new HomePublisher({ store: deps.runtime.store, config, clock: deps.clock, web, logger, metrics });
+  const home = new HomePublisher({ store: deps.runtime.store, config, clock: deps.clock, web, logger, metrics, pacing: reports });
   const buttons = new AlertButtons({ config, alerts, actions: deps.runtime.actions, clock: deps.clock, logger });
   let identity: { botId: string; botUserId: string; team: string } | undefined;
   let authError: string | undefined;
@@ -153,7 +153,7 @@ export function createApp(deps: AppDeps): SlackBot {
   registerCommand(app, { config, reports, logger, metrics });
   registerMention(app, { config, reports, outbox: deps.outbox, delivery, logger });
   registerHome(app, { home, logger });
-  registerAlertActions(app, { buttons, logger });
+  registerAlertActions(app, { buttons, pacing: reports, logger });
 
   const stopAuth = new AbortController();
   async function authenticate(): Promise<void> {

@@ -16,6 +16,8 @@ export interface HomePublisherOptions {
   web: WebClient;
   logger: Logger;
   metrics?: Metrics;
+  /** Building the view is CPU work on the thread that acknowledges requests: it takes its turn with reports. */
+  pacing?: { enqueue<T>(job: () => T | Promise<T>): Promise<T> };
   wait?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
@@ -76,7 +78,8 @@ export class HomePublisher {
       this.again.delete(userId);
       const started = Date.now();
       try {
-        await web.views.publish({ user_id: userId, view: this.view(userId) as never });
+        const view = this.o.pacing ? await this.o.pacing.enqueue(() => this.view(userId)) : this.view(userId);
+        await web.views.publish({ user_id: userId, view: view as never });
         metrics?.slackPosts.inc({ kind: 'home' });
         logger.debug({ user: userId, ms: Date.now() - started }, 'App Home published');
         // Opened again while this one was on its way: publish what is true now.
