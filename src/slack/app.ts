@@ -153,7 +153,7 @@ export function createApp(deps: AppDeps): SlackBot {
   registerCommand(app, { config, reports, logger, metrics });
   registerMention(app, { config, reports, outbox: deps.outbox, delivery, logger });
   registerHome(app, { home, logger });
-  registerAlertActions(app, { buttons, pacing: reports, logger });
+  registerAlertActions(app, { buttons, pacing: reports, logger, metrics });
 
   const stopAuth = new AbortController();
   async function authenticate(): Promise<void> {

@@ -131,21 +131,22 @@ export class AlertButtons {
       return 'Actions are off for this bot (ACTIONS_ENABLED=false); nothing was done.';
     }
     const value = readActionValue(press.value);
-    const item =
+    // Checked against the alert's own rows (what it was posted about), not against the button.
+    const row =
       value &&
-      alerts
-        .items(postKey)
-        .find((i) => i.session.sessionId === value.sessionId && (kind === 'terminate-session' || (value.calculationId !== undefined && i.calculation.calculationId === value.calculationId)));
-    if (!value || !item) {
+      alerts.states
+        .calculations(postKey)
+        .find((c) => c.sessionId === value.sessionId && (kind === 'terminate-session' || (value.calculationId !== undefined && c.calculationId === value.calculationId)));
+    if (!value || !row) {
       logger.warn({ actionId: press.actionId, user: press.userId, postKey, value: press.value?.slice(0, 200) }, 'Stop/Terminate value does not name a calculation or session of this alert');
       return NOT_MATCHING;
     }
     const request = {
       action: kind,
-      target: kind === 'stop-calculation' ? item.calculation.calculationId : item.session.sessionId,
-      sessionId: item.session.sessionId,
-      calculationId: kind === 'stop-calculation' ? item.calculation.calculationId : null,
-      region: item.session.region,
+      target: kind === 'stop-calculation' ? row.calculationId : row.sessionId,
+      sessionId: row.sessionId,
+      calculationId: kind === 'stop-calculation' ? row.calculationId : null,
+      region: row.region,
       userId: press.userId,
       postKey,
     };
@@ -156,8 +157,11 @@ export class AlertButtons {
     }
     if (!this.o.actions) return 'Athena is not configured for this bot (no AWS region), so it cannot act; nothing was done.';
     const { record, duplicate } = await this.o.actions.run(request);
-    alerts.recordActionReplies();
-    alerts.refresh(postKey);
+    // A second press changed nothing: the message and the thread already say it all.
+    if (!duplicate) {
+      alerts.recordActionReplies();
+      alerts.refresh(postKey);
+    }
     if (duplicate) return `Already asked by <@${record.userId}> at ${this.time(record.requestedAt)}: ${record.status === 'started' ? 'Athena is being asked' : (record.outcome ?? record.status)}.`;
     if (record.status === 'noop') return `Nothing to do: ${record.outcome}.`;
     // Refused or failed: the thread has it for everyone; the presser also sees it at once.

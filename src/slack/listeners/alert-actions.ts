@@ -1,4 +1,5 @@
 import type { App } from '@slack/bolt';
+import type { Metrics } from '../../observability/metrics.js';
 import type { Logger } from '../../util/logger.js';
 import { readPress, type AlertButtons } from '../interactivity/alert-buttons.js';
 import type { ReportService } from '../report-service.js';
@@ -8,6 +9,7 @@ export interface AlertActionsDeps {
   /** The pacing slash commands use: work waits while a burst of requests is being acknowledged. */
   pacing: Pick<ReportService, 'noteArrival' | 'enqueue'>;
   logger: Logger;
+  metrics?: Metrics;
 }
 
 /**
@@ -18,9 +20,10 @@ export interface AlertActionsDeps {
  * is logged and answered, never left to crash the listener.
  */
 export function registerAlertActions(app: App, deps: AlertActionsDeps): void {
-  app.action(/.*/, async ({ ack, body, respond }) => {
+  app.action(/.*/, async ({ ack, body, respond, context }) => {
     deps.pacing.noteArrival();
     await ack();
+    deps.metrics?.actionLatency.observe((Date.now() - ((context as { receivedAt?: number }).receivedAt ?? Date.now())) / 1000);
     // The press's work (store reads and writes, a re-rendered alert) waits until the presses
     // arriving with it are acknowledged; it then runs outside the queue, so an Athena call in
     // it does not hold up the reports queued behind.
