@@ -41,6 +41,9 @@ export interface FeedCycle {
   settled: number;
 }
 
+/** Lets requests waiting on the event loop (button presses, commands) be acknowledged between two sessions' work. */
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /** A session's message is final when it shows an end Athena confirmed, calculations included. */
 const confirmedEnd = (v: SessionView) => v.endedAt !== null && v.stateSource === 'athena' && v.calculations.every((c) => c.confirmed);
 
@@ -71,15 +74,15 @@ export class FeedManager {
   async onCycle(signal?: AbortSignal): Promise<FeedCycle> {
     const channel = this.o.config.feed.channel;
     if (!channel) return { sessions: 0, notebookEvents: 0, edits: 0, settled: 0 };
-    const announced = this.announce(channel);
+    const announced = await this.announce(channel);
     await this.confirmEnded(signal);
-    const { edits, settled } = this.refreshLive();
+    const { edits, settled } = await this.refreshLive();
     this.o.delivery.kick();
     this.o.updates.kick();
     return { ...announced, edits, settled };
   }
 
-  private announce(fallback: string): { sessions: number; notebookEvents: number } {
+  private async announce(fallback: string): Promise<{ sessions: number; notebookEvents: number }> {
     const { store, config, clock } = this.o;
     const now = clock.now();
     // The first start of the feed announces only the recent past; the floor stays where it was set.
@@ -105,6 +108,7 @@ export class FeedManager {
     for (const e of fresh.filter((x) => x.eventName === 'StartSession')) {
       if (seen.has(e.sessionId!)) continue;
       seen.add(e.sessionId!);
+      await turn();
       const report = buildSessionReport(store, e.sessionId!, model, lookup);
       if (!report) continue;
       const v = report.view;
@@ -174,7 +178,7 @@ export class FeedManager {
   }
 
   /** Edits every live message whose content changed; settles those that show their final state. */
-  private refreshLive(): { edits: number; settled: number } {
+  private async refreshLive(): Promise<{ edits: number; settled: number }> {
     const { store, clock } = this.o;
     const now = clock.now();
     const model = this.model(now);
@@ -183,6 +187,7 @@ export class FeedManager {
     let edits = 0;
     let settled = 0;
     for (const item of this.items.live()) {
+      await turn();
       const report = item.kind === 'session' && item.sessionId ? buildSessionReport(store, item.sessionId, model, lookup) : undefined;
       if (!report) {
         this.items.settle(item.key, now);
