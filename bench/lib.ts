@@ -234,3 +234,27 @@ export async function waitFor<T>(fn: () => T | undefined | false | Promise<T | u
     await sleep(stepMs);
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// The bot's own Prometheus histograms
+
+/** Cumulative buckets of one of the bot's histograms (e.g. athena_bot_command_ack_seconds), from /metrics. */
+export async function histogramBuckets(url: string, name: string): Promise<Array<[number, number]>> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const out: Array<[number, number]> = [];
+  const line = new RegExp(`^${name}_bucket\\{le="([^"]+)"\\} (\\d+)$`, 'gm');
+  for (const m of text.matchAll(line)) out.push([m[1] === '+Inf' ? Infinity : Number(m[1]), Number(m[2])]);
+  return out;
+}
+
+/** The observations between two readings of the same histogram. */
+export function subtractBuckets(after: Array<[number, number]>, before: Array<[number, number]>): Array<[number, number]> {
+  return after.map(([le, n]) => [le, n - (before.find((b) => b[0] === le)?.[1] ?? 0)]);
+}
+
+/** The upper bound of the bucket holding quantile q (null without observations). */
+export function bucketQuantile(buckets: Array<[number, number]>, q: number): number | null {
+  const total = buckets.find(([le]) => le === Infinity)?.[1] ?? 0;
+  if (!total) return null;
+  return buckets.find(([, n]) => n >= q * total)?.[0] ?? null;
+}

@@ -2,7 +2,7 @@
  * The benchmark: `npm run bench` (builds first), or
  *
  *   npm run bench -- --quick            smaller sizes, a smoke run (< 2 minutes)
- *   npm run bench -- --only poll        one figure (names: ingest, session, digest, poll, poll-accounts, slash, alert, sqs;
+ *   npm run bench -- --only poll        one figure (names: ingest, session, digest, poll, poll-accounts, slash, alert, sqs, oncall;
  *                                       comma-separated or repeated for several)
  *
  * Prints machine information and one table (| figure | value | target | ok |) and writes every
@@ -21,6 +21,7 @@ import { pollAccountsFigure, pollFigure } from './poll.bench.js';
 import { slashFigure } from './slash.bench.js';
 import { alertFigure } from './alert.bench.js';
 import { sqsFigure } from './sqs.bench.js';
+import { oncallFigure } from './oncall.bench.js';
 
 // As in src/main.ts: the AWS SDK's Node-version notice is not a benchmark result.
 process.removeAllListeners('warning');
@@ -28,7 +29,7 @@ process.on('warning', (w) => {
   if (w.name !== 'NodeVersionSupportWarning' && !w.message.includes('NodeVersionSupportWarning')) process.stderr.write(`${w.name}: ${w.message}\n`);
 });
 
-const FIGURES: Figure[] = [ingestFigure, sessionFigure, digestFigure, pollFigure, pollAccountsFigure, slashFigure, alertFigure, sqsFigure];
+const FIGURES: Figure[] = [ingestFigure, sessionFigure, digestFigure, pollFigure, pollAccountsFigure, slashFigure, alertFigure, sqsFigure, oncallFigure];
 
 const { values } = parseArgs({
   options: {

@@ -12,7 +12,7 @@ import { startSlackFake } from '../test/fakes/slack-fake.js';
 import { startDaemon } from '../test/support/cli.js';
 import { freePort, postCommand, SIGNING_SECRET } from '../test/support/slack-requests.js';
 import { ensureBigStore, sessionsBySize } from './ingest.bench.js';
-import { ms, percentile, rmDb, sleep, waitFor, WORK, type Figure, type FigureResult } from './lib.js';
+import { bucketQuantile, histogramBuckets, ms, percentile, rmDb, sleep, subtractBuckets, waitFor, WORK, type Figure, type FigureResult } from './lib.js';
 
 const TOKEN = 'xoxb-bench-token';
 const TARGET_P99_MS = 200;
@@ -78,7 +78,7 @@ export const slashFigure: Figure = {
       await sleep(500);
       const help = await burst(async (i) => (await postCommand(url, { text: i % 2 ? 'help' : 'not-an-id', responseUrl: slack.responseUrl(`help-${i}`) })).ms);
       await sleep(500);
-      const histogramBefore = await ackHistogram(url);
+      const histogramBefore = await histogramBuckets(url, 'athena_bot_command_ack_seconds');
 
       const sessions = sessionsBySize(workload);
       const known = [...sessions.slice(0, 30), ...sessions.slice(30).filter((_, i) => i % 7 === 0)].map((s) => s.sessionId);
@@ -137,8 +137,8 @@ export const slashFigure: Figure = {
         ctx.log(`slash: round ${round}: acks p50 ${percentile(acks.filter((a) => a.round === round).map((a) => a.ms), 50).toFixed(1)} ms, max ${Math.max(...acks.filter((a) => a.round === round).map((a) => a.ms)).toFixed(1)} ms; answers ${roundStats.at(-1)!.answers}/${expect.length}, last after ${(lastAnswerMs / 1000).toFixed(1)} s`);
         await sleep(500);
       }
-      const histogram = subtract(await ackHistogram(url), histogramBefore);
-      const serverP99 = histogramQuantile(histogram, 0.99);
+      const histogram = subtractBuckets(await histogramBuckets(url, 'athena_bot_command_ack_seconds'), histogramBefore);
+      const serverP99 = bucketQuantile(histogram, 0.99);
       const times = acks.map((a) => a.ms);
       const p50 = percentile(times, 50);
       const p99 = percentile(times, 99);
@@ -197,22 +197,3 @@ export const slashFigure: Figure = {
     }
   },
 };
-
-/** Cumulative buckets of the bot's athena_bot_command_ack_seconds histogram, from /metrics. */
-async function ackHistogram(url: string): Promise<Array<[number, number]>> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const out: Array<[number, number]> = [];
-  for (const m of text.matchAll(/^athena_bot_command_ack_seconds_bucket\{le="([^"]+)"\} (\d+)$/gm)) out.push([m[1] === '+Inf' ? Infinity : Number(m[1]), Number(m[2])]);
-  return out;
-}
-
-function subtract(after: Array<[number, number]>, before: Array<[number, number]>): Array<[number, number]> {
-  return after.map(([le, n]) => [le, n - (before.find((b) => b[0] === le)?.[1] ?? 0)]);
-}
-
-/** The upper bound of the bucket holding quantile q (null without observations). */
-function histogramQuantile(buckets: Array<[number, number]>, q: number): number | null {
-  const total = buckets.find(([le]) => le === Infinity)?.[1] ?? 0;
-  if (!total) return null;
-  return buckets.find(([, n]) => n >= q * total)?.[0] ?? null;
-}

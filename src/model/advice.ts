@@ -39,3 +39,8 @@ export function permissionAdvice(refusals: readonly Refusal[]): string[] {
       return `answers unconfirmed: grant athena:${op} (the bot was refused it ${times}${buys ? `; it gives ${buys}` : ''})`;
     });
 }
+
+/** The one line that explains Athena refusing one of the bot's calls, naming the permission to grant. */
+export function refusalAdvice(op: AthenaOperation): string {
+  return `Athena refused: the bot is not allowed athena:${op} here (grant it on the workgroup to use ${ATHENA_PERMISSIONS[op]})`;
+}

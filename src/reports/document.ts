@@ -9,7 +9,31 @@ export type DocBlock =
   | { type: 'list'; title: string; items: string[]; total?: number }
   | { type: 'context'; text: string }
   | { type: 'links'; links: Array<{ label: string; url: string }> }
+  | { type: 'line'; parts: Inline[]; small?: boolean }
+  | { type: 'actions'; buttons: DocButton[] }
   | { type: 'divider' };
+
+/**
+ * A piece of a `line`: text, or a Slack user named by id. People are kept apart from text so
+ * that only ids the bot put there become mentions: a notebook name can never ping anyone.
+ */
+export type Inline = string | { user: string };
+
+/** What pressing a button asks for, with the words of its confirmation dialog. */
+export interface DocConfirm {
+  title: string;
+  text: string;
+  confirm: string;
+  deny: string;
+}
+
+/**
+ * A button: one that sends an action (`actionId`, `value`) to the bot, or a link that opens a page
+ * (Slack still sends the press, which the bot acknowledges). Surfaces without buttons show links only.
+ */
+export type DocButton =
+  | { kind: 'action'; actionId: string; label: string; value: string; style?: 'primary' | 'danger'; confirm?: DocConfirm }
+  | { kind: 'link'; actionId: string; label: string; url: string };
 
 export interface ReportDocument {
   /** One-line summary: Slack's notification `text` fallback and the CLI's first line. */

@@ -3,6 +3,7 @@ import { Metrics } from '../observability/metrics.js';
 import { createAccounts, type Accounts } from '../sources/accounts/accounts.js';
 import type { AwsTarget } from '../sources/accounts/targets.js';
 import { createAthenaSource, type AthenaSource } from '../sources/athena/athena-source.js';
+import { AthenaActions } from '../sources/athena/actions.js';
 import { Enricher } from '../sources/athena/enrich.js';
 import { createCloudTrailSource, type CloudTrailSource } from '../sources/cloudtrail/lookup-client.js';
 import { QueueConsumer } from '../sources/sqs/queue-consumer.js';
@@ -36,6 +37,8 @@ export interface Runtime {
   cloudTrail: CloudTrailSource | undefined;
   athena: AthenaSource | undefined;
   enricher: Enricher | undefined;
+  /** Stop calculation / Terminate session from Slack (whether they are offered is ACTIONS_ENABLED's business). */
+  actions: AthenaActions | undefined;
   health: PollHealth;
   close(): void;
 }
@@ -95,7 +98,8 @@ export function createRuntime(io: RuntimeContext, o: RuntimeOptions = {}): Runti
         oneShot: o.oneShot !== false,
       })
     : undefined;
-  return { config, logger, metrics, store, accounts, targets, cloudTrail, athena, enricher, health, close: () => store.close() };
+  const actions = athena && enricher ? new AthenaActions({ store, athena, enricher, clock: io.clock, logger }) : undefined;
+  return { config, logger, metrics, store, accounts, targets, cloudTrail, athena, enricher, actions, health, close: () => store.close() };
 }
 
 /** The poll loop of a runtime: every watched account × region (needs AWS regions configured: `needs: ['regions']`). */

@@ -3,20 +3,28 @@ import { App, HTTPReceiver, SocketModeReceiver, type App as BoltApp, type Custom
 import type { Config } from '../config/config.js';
 import type { Metrics } from '../observability/metrics.js';
 import { operatorAdvice, type Runtime } from '../runtime/runtime.js';
-import type { PollLoop } from '../schedule/poll-loop.js';
+import type { CycleReport, PollLoop } from '../schedule/poll-loop.js';
 import { pollHealthJson } from '../schedule/poll-health.js';
 import type { QueueConsumer } from '../sources/sqs/queue-consumer.js';
+import { MessageUpdates } from '../store/message-updates.js';
 import type { Outbox } from '../store/outbox.js';
 import { DAY, sleep, type Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
+import { AlertManager } from './alerts/alert-manager.js';
 import { DeliveryQueue } from './delivery/delivery-queue.js';
+import { UpdateQueue } from './delivery/update-queue.js';
+import { FeedManager } from './feed/feed-manager.js';
+import { HomePublisher } from './home/home-publisher.js';
+import { AlertButtons } from './interactivity/alert-buttons.js';
+import { registerAlertActions } from './listeners/alert-actions.js';
 import { registerCommand } from './listeners/command.js';
+import { registerHome } from './listeners/home.js';
 import { registerMention } from './listeners/mention.js';
 import { ReportService } from './report-service.js';
 import { createWebClient, slackLogger, type WebClient } from './slack-client.js';
 
 export interface AppDeps {
-  runtime: Pick<Runtime, 'config' | 'store' | 'accounts' | 'targets' | 'cloudTrail' | 'enricher' | 'logger' | 'metrics'>;
+  runtime: Pick<Runtime, 'config' | 'store' | 'accounts' | 'targets' | 'cloudTrail' | 'enricher' | 'logger' | 'metrics'> & Partial<Pick<Runtime, 'athena' | 'actions'>>;
   outbox: Outbox;
   clock: Clock;
   /** For /healthz: the poll loop whose per-region health is reported. */
@@ -31,7 +39,17 @@ export interface SlackBot {
   app: BoltApp;
   web: WebClient;
   delivery: DeliveryQueue;
+  /** Edits of posted messages (live feed items and alerts). */
+  updates: UpdateQueue;
   reports: ReportService;
+  alerts: AlertManager;
+  feed: FeedManager;
+  home: HomePublisher;
+  /**
+   * The Slack work of a poll cycle: settle actions a crash interrupted, then alerts (new ones,
+   * follow-ups, reminders, edits) and the live feed (announcements, edits).
+   */
+  afterCycle(cycle?: Pick<CycleReport, 'enrichment'>): Promise<void>;
   /** Starts listening; resolves once the receiver is up (Slack itself may still be unreachable). */
   start(): Promise<void>;
   /** Stops taking Slack requests (first step of a shutdown). */
@@ -52,7 +70,15 @@ export function createApp(deps: AppDeps): SlackBot {
   const token = config.slack.botToken!;
   const web = deps.web ?? createWebClient(token, config.slack.apiUrl, logger);
   const delivery = new DeliveryQueue({ outbox: deps.outbox, web, logger, metrics });
+  const messageUpdates = new MessageUpdates(deps.runtime.store);
+  const updates = new UpdateQueue({ updates: messageUpdates, web, logger, metrics });
   const reports = new ReportService(deps.runtime, deps.clock);
+  const posting = { store: deps.runtime.store, outbox: deps.outbox, delivery, config, clock: deps.clock, logger };
+  const alerts = new AlertManager({ ...posting, athenaConfigured: Boolean(deps.runtime.enricher), updates });
+  const enricher = deps.runtime.enricher;
+  const feed = new FeedManager({ ...posting, updates, ...(enricher ? { confirm: (sessions, maxCalls) => enricher.confirmSessions(sessions, undefined, maxCalls) } : {}) });
+  const home = new HomePublisher({ store: deps.runtime.store, config, clock: deps.clock, web, logger, metrics, pacing: reports });
+  const buttons = new AlertButtons({ config, alerts, actions: deps.runtime.actions, clock: deps.clock, logger });
   let identity: { botId: string; botUserId: string; team: string } | undefined;
   let authError: string | undefined;
 
@@ -72,6 +98,7 @@ export function createApp(deps: AppDeps): SlackBot {
       // Socket Mode: whether commands and mentions can reach us right now (the token alone does not say).
       ...(socketState ? { socket: socketState } : {}),
       outbox: deps.outbox.counts(),
+      edits: messageUpdates.counts(),
       // Missing Athena permissions, from the bot's refused calls (live, and echoed by CloudTrail over the last day).
       athena: { advice: operatorAdvice(deps.runtime, Date.now() - DAY) },
       ...(deps.queueConsumer ? { sqs: sqsHealth(deps.queueConsumer.status()) } : {}),
@@ -118,6 +145,8 @@ export function createApp(deps: AppDeps): SlackBot {
   });
   registerCommand(app, { config, reports, logger, metrics });
   registerMention(app, { config, reports, outbox: deps.outbox, delivery, logger });
+  registerHome(app, { home, logger });
+  registerAlertActions(app, { buttons, pacing: reports, logger, metrics });
 
   const stopAuth = new AbortController();
   async function authenticate(): Promise<void> {
@@ -128,6 +157,7 @@ export function createApp(deps: AppDeps): SlackBot {
         authError = undefined;
         logger.info({ team: identity.team, botUserId: identity.botUserId }, 'connected to Slack');
         delivery.kick();
+        updates.kick();
         return;
       } catch (err) {
         authError = (err as { data?: { error?: string } }).data?.error ?? (err as Error).message;
@@ -146,11 +176,30 @@ export function createApp(deps: AppDeps): SlackBot {
       await app.stop().catch((err: Error) => logger.warn({ error: err.message }, 'stopping the Slack receiver'));
       await socketRetry;
     })());
+  async function afterCycle(cycle?: Pick<CycleReport, 'enrichment'>): Promise<void> {
+    // Each part on its own: a failure in one is logged and does not hold back the others.
+    const step = async (what: string, fn: () => unknown) => {
+      try {
+        await fn();
+      } catch (err) {
+        logger.error({ error: (err as Error).message, step: what }, 'Slack cycle work failed');
+      }
+    };
+    await step('actions', () => deps.runtime.actions?.recover());
+    await step('alerts', () => alerts.onCycle(cycle?.enrichment?.views));
+    await step('feed', () => feed.onCycle());
+  }
+
   return {
     app,
     web,
     delivery,
+    updates,
     reports,
+    alerts,
+    feed,
+    home,
+    afterCycle,
     identity: () => identity,
     async start() {
       if (socketMode) {
@@ -183,11 +232,14 @@ export function createApp(deps: AppDeps): SlackBot {
       }
       void authenticate();
       delivery.kick();
+      updates.kick();
     },
     stopReceiving,
     async stop() {
       await stopReceiving();
+      await home.close();
       await delivery.close();
+      await updates.close();
     },
   };
 }

@@ -184,4 +184,86 @@ export const MIGRATIONS: readonly string[] = [
   DROP TABLE poll_cursors;
   ALTER TABLE poll_cursors_by_account RENAME TO poll_cursors;
   `,
+  // 6: on call in Slack (issue 10). The live feed's items and the message that shows each;
+  // edits waiting to be made to posted messages (one row per message: the newest content wins);
+  // alert state (acknowledged, snoozed, reminders, still updated or settled); snoozed sessions;
+  // and the audit of what people did with the alert buttons. Posts are found by their ts when a
+  // button on them is pressed.
+  `
+  CREATE TABLE feed_items (
+    key           TEXT PRIMARY KEY,
+    kind          TEXT NOT NULL,
+    session_id    TEXT,
+    region        TEXT NOT NULL,
+    channel       TEXT NOT NULL,
+    post_key      TEXT NOT NULL,
+    shown         TEXT,
+    live          INTEGER NOT NULL,
+    confirm_tries INTEGER NOT NULL DEFAULT 0,
+    created_at    INTEGER NOT NULL,
+    settled_at    INTEGER
+  );
+  CREATE INDEX feed_items_live ON feed_items (created_at) WHERE live = 1;
+
+  CREATE TABLE slack_updates (
+    post_key        TEXT PRIMARY KEY,
+    channel         TEXT NOT NULL,
+    payload         TEXT NOT NULL,
+    revision        INTEGER NOT NULL,
+    sent_revision   INTEGER NOT NULL DEFAULT 0,
+    status          TEXT NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL DEFAULT 0,
+    last_error      TEXT,
+    updated_at      INTEGER NOT NULL
+  );
+  CREATE INDEX slack_updates_pending ON slack_updates (channel) WHERE status = 'pending';
+
+  CREATE TABLE alert_posts (
+    post_key      TEXT PRIMARY KEY,
+    channel       TEXT NOT NULL,
+    acked_by      TEXT,
+    acked_at      INTEGER,
+    snoozed_by    TEXT,
+    snoozed_until INTEGER,
+    reminders     INTEGER NOT NULL DEFAULT 0,
+    reminded_at   INTEGER,
+    shown         TEXT,
+    live          INTEGER NOT NULL DEFAULT 1,
+    created_at    INTEGER NOT NULL
+  );
+  CREATE INDEX alert_posts_live ON alert_posts (created_at) WHERE live = 1;
+  -- Alerts from before this version: static messages, kept as they are.
+  INSERT INTO alert_posts (post_key, channel, live, created_at)
+    SELECT a.post_key, coalesce(p.channel, ''), 0, min(a.created_at) FROM alerts a LEFT JOIN slack_posts p ON p.key = a.post_key GROUP BY a.post_key;
+
+  CREATE TABLE session_snoozes (
+    session_id TEXT PRIMARY KEY,
+    until      INTEGER NOT NULL,
+    by_user    TEXT NOT NULL,
+    post_key   TEXT
+  );
+
+  CREATE TABLE slack_actions (
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    action         TEXT NOT NULL,
+    target         TEXT NOT NULL,
+    session_id     TEXT,
+    calculation_id TEXT,
+    region         TEXT,
+    user_id        TEXT NOT NULL,
+    post_key       TEXT,
+    status         TEXT NOT NULL,
+    outcome        TEXT,
+    requested_at   INTEGER NOT NULL,
+    finished_at    INTEGER
+  );
+  -- What may happen once: a second press while the first is under way or done is not a second action.
+  CREATE UNIQUE INDEX slack_actions_once ON slack_actions (action, target)
+    WHERE status IN ('started', 'done') AND action IN ('stop-calculation', 'terminate-session', 'acknowledge');
+  CREATE INDEX slack_actions_by_post ON slack_actions (post_key, id);
+  CREATE INDEX slack_actions_unfinished ON slack_actions (status) WHERE status = 'started';
+
+  CREATE INDEX slack_posts_by_ts ON slack_posts (channel, ts) WHERE ts IS NOT NULL;
+  `,
 ];

@@ -475,6 +475,41 @@ export class Store {
     return (JSON.parse(row.detail) as EventDetail).notebookName;
   }
 
+  /**
+   * Successful history records of the given calls stored after `afterRowid` (the order they were
+   * stored in, whatever their event time) whose event time is at least `sinceMs`, with their
+   * rowid: a reader that remembers the last rowid it saw sees every record once, late ones too.
+   */
+  historyAfter(afterRowid: number, eventNames: readonly string[], sinceMs: number, limit: number): Array<{ rowid: number; event: NotebookEvent }> {
+    const names = eventNames.map(() => '?').join(', ');
+    // A reader's first look goes by time (the time index), not through every rowid of a big store.
+    const rows = (
+      afterRowid > 0
+        ? this.db
+            .prepare(`SELECT rowid, ${RECORD_COLUMNS} FROM records WHERE rowid > ? AND event_name IN (${names}) AND error_code IS NULL AND event_time >= ? ORDER BY rowid LIMIT ?`)
+            .all(afterRowid, ...eventNames, sinceMs, limit)
+        : this.db
+            .prepare(`SELECT rowid, ${RECORD_COLUMNS} FROM records WHERE event_time >= ? AND event_name IN (${names}) AND error_code IS NULL ORDER BY rowid LIMIT ?`)
+            .all(sinceMs, ...eventNames, limit)
+    ) as Array<RecordRow & { rowid: number }>;
+    return rows.map((r) => ({ rowid: r.rowid, event: toEvent(r) }));
+  }
+
+  /** The rowid of the newest stored history record (0 when none). */
+  lastHistoryRowid(): number {
+    return (this.db.prepare('SELECT coalesce(max(rowid), 0) AS n FROM records').get() as { n: number }).n;
+  }
+
+  /** Sessions whose StartSession falls in [startMs, endMs), oldest first. */
+  sessionsStartedBetween(startMs: number, endMs: number): SessionStart[] {
+    return this.db
+      .prepare(
+        `SELECT session_id AS sessionId, region, event_time AS eventTime FROM records
+         WHERE event_name = 'StartSession' AND error_code IS NULL AND session_id IS NOT NULL AND event_time >= ? AND event_time < ? ORDER BY event_time`,
+      )
+      .all(startMs, endMs) as SessionStart[];
+  }
+
   /** Sessions started since `sinceMs` with no TerminateSession record and no terminal Athena state. */
   sessionsWithoutEnd(sinceMs: number): SessionStart[] {
     return this.stmts.openSessions.all(sinceMs) as SessionStart[];
@@ -544,6 +579,12 @@ export class Store {
       this.db.prepare('DELETE FROM enrichment WHERE fetched_at < ?').run(cutoff);
       this.db.prepare('DELETE FROM rejected_records WHERE last_seen < ?').run(cutoff);
       this.db.prepare(`DELETE FROM slack_posts WHERE created_at < ? AND status != 'pending'`).run(cutoff);
+      // The feed, alert state, edits and the action audit age out with the posts they belong to.
+      this.db.prepare(`DELETE FROM feed_items WHERE created_at < ?`).run(cutoff);
+      this.db.prepare(`DELETE FROM slack_updates WHERE updated_at < ? AND status != 'pending'`).run(cutoff);
+      this.db.prepare(`DELETE FROM alert_posts WHERE created_at < ?`).run(cutoff);
+      this.db.prepare(`DELETE FROM session_snoozes WHERE until < ?`).run(cutoff);
+      this.db.prepare(`DELETE FROM slack_actions WHERE requested_at < ? AND status != 'started'`).run(cutoff);
       return { records: records + reads + own };
     });
   }

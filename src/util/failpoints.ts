@@ -3,7 +3,8 @@
  * separated): the N-th time execution reaches `name`, the process kills itself with
  * SIGKILL, exactly as if the machine died at that instant. The crash tests use this to hit
  * the windows that matter (mid-page, between commit and cursor move, between a Slack post
- * and its record, between committing pushed records and deleting their messages) deterministically.
+ * or edit and its record, between committing pushed records and deleting their messages, between
+ * recording a Slack action and asking Athena, and between Athena's answer and its record) deterministically.
  */
 import fs from 'node:fs';
 
@@ -20,7 +21,18 @@ function parse(spec: string | undefined): Map<string, number> | undefined {
   return out;
 }
 
-export const FAILPOINTS = ['poll.page-stored', 'poll.before-cursor', 'slack.before-send', 'slack.after-send', 'slack.file-upload-started', 'ingest.rows-written', 'sqs.before-delete'] as const;
+export const FAILPOINTS = [
+  'poll.page-stored',
+  'poll.before-cursor',
+  'slack.before-send',
+  'slack.after-send',
+  'slack.after-update',
+  'slack.file-upload-started',
+  'ingest.rows-written',
+  'sqs.before-delete',
+  'action.before-call',
+  'action.after-call',
+] as const;
 export type FailpointName = (typeof FAILPOINTS)[number];
 
 export function failpoint(name: FailpointName): void {

@@ -577,6 +577,16 @@ describe('slack fake: views.publish (App Home)', () => {
     }
   });
 
+  it('refuseNext refuses the next call of one method as Slack refuses a payload, then serves it again', async () => {
+    fake.refuseNext('views.publish', 'invalid_arguments', 1, ['[ERROR] something Slack did not like [json-pointer:/view/blocks/0]']);
+    const e = await rejection(() => client.views.publish({ user_id: 'U0ALICE', view: home(1) }));
+    expect(e).toBeInstanceOf(WebAPIPlatformError);
+    expect((e as InstanceType<typeof WebAPIPlatformError>).data).toMatchObject({ error: 'invalid_arguments', response_metadata: { messages: ['[ERROR] something Slack did not like [json-pointer:/view/blocks/0]'] } });
+    expect(fake.homeView('U0ALICE')).toBeUndefined();
+    expect((await client.views.publish({ user_id: 'U0ALICE', view: home(1) })).ok).toBe(true);
+    expect(fake.calls.filter((c) => c.method === 'views.publish').map((c) => c.error ?? 'ok')).toEqual(['invalid_arguments', 'ok']);
+  });
+
   it('answers 429 + Retry-After through rateLimitNext, as for chat.*', async () => {
     fake.rateLimitNext(1, 3);
     const e = await rejection(() => client.views.publish({ user_id: 'U0ALICE', view: home(1) }));

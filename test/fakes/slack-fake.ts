@@ -18,7 +18,7 @@
  *
  * Options: `token`, `channels`, `rateLimitPerChannelPerSecond`, `updateRateLimitPerChannelPerSecond`,
  * `homeTabEnabled`, `botUserId`, `botId`, `teamId`. Observations: `calls`, `messages`,
- * `ephemerals`, `responses`, `homeView`. Faults: `rateLimitNext`, `failNext`, `setDown`.
+ * `ephemerals`, `responses`, `homeView`. Faults: `rateLimitNext`, `refuseNext`, `failNext`, `setDown`.
  */
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -159,6 +159,11 @@ export interface SlackFake {
   rateLimitNext(n: number, retryAfterSeconds?: number, methods?: string[] | string): void;
   /** Files started with files.getUploadURLExternal, oldest first. */
   files(): FakeFile[];
+  /**
+   * The next n calls of `method` are refused as Slack refuses a payload it will not take: HTTP 200
+   * `{ ok: false, error, response_metadata: { messages } }` (e.g. views.publish `invalid_arguments`).
+   */
+  refuseNext(method: string, error: string, n?: number, messages?: string[]): void;
   /** Next n API calls answer HTTP 5xx (default 503). */
   failNext(n: number, status?: number): void;
   /** While down, every connection (new or kept-alive) is destroyed at once. */
@@ -517,6 +522,7 @@ export async function startSlackFake(opts: SlackFakeOptions = {}): Promise<Slack
   const homeViews = new Map<string, FakeView>();
   let viewCounter = 0;
   let rateLimitRemaining = 0;
+  const refusals = new Map<string, { n: number; error: string; messages: string[] }>();
   let rateLimitRetryAfter = 1;
   let rateLimitMethods = ['chat.*', 'views.*'];
   let failRemaining = 0;
@@ -1018,6 +1024,13 @@ export async function startSlackFake(opts: SlackFakeOptions = {}): Promise<Slack
       return;
     }
 
+    const refusal = refusals.get(method);
+    if (refusal && refusal.n > 0) {
+      refusal.n -= 1;
+      reply({ body: { ok: false, error: refusal.error, ...(refusal.messages.length ? { response_metadata: { messages: refusal.messages } } : {}) } });
+      return;
+    }
+
     if (rateLimitRemaining > 0 && rateLimitMethods.some((m) => (m.endsWith('.*') ? method.startsWith(m.slice(0, -1)) : method === m))) {
       rateLimitRemaining -= 1;
       reply({
@@ -1188,6 +1201,9 @@ export async function startSlackFake(opts: SlackFakeOptions = {}): Promise<Slack
       const v = homeViews.get(userId);
       return v && clone(v);
     },
+    refuseNext(method: string, error: string, n = 1, messages: string[] = []) {
+      refusals.set(method, { n: Math.max(0, Math.floor(n)), error, messages: [...messages] });
+    },
     rateLimitNext(n: number, retryAfterSeconds = 1, methods: string[] | string = ['chat.*', 'views.*']) {
       rateLimitMethods = typeof methods === 'string' ? [methods.endsWith('.') ? `${methods}*` : methods] : [...methods];
       rateLimitRemaining = Math.max(0, Math.floor(n));
@@ -1238,6 +1254,7 @@ export async function startSlackFake(opts: SlackFakeOptions = {}): Promise<Slack
       fileStore.clear();
       uploadTokens.clear();
       rateLimitRemaining = 0;
+      refusals.clear();
       failRemaining = 0;
       down = false;
     },

@@ -5,7 +5,8 @@ import { foldSession } from '../../src/model/session.js';
 import { noEnrichment, type SessionView } from '../../src/model/types.js';
 import type { DocBlock, ReportDocument } from '../../src/reports/document.js';
 import { sessionDocument } from '../../src/reports/session-document.js';
-import { clampMessage, escapeMrkdwn, renderBlockKit, SLACK_LIMITS, type Block, type SlackMessage } from '../../src/reports/render/block-kit.js';
+import { clampMessage, escapeMrkdwn, renderBlockKit, renderHomeView, SLACK_LIMITS, type Block, type SlackMessage } from '../../src/reports/render/block-kit.js';
+import { renderText } from '../../src/reports/render/text.js';
 
 const T0 = Date.parse('2026-05-04T10:00:00Z');
 const MINUTE = 60_000;
@@ -174,5 +175,67 @@ describe('the session document', () => {
     for (const b of m.blocks) expect(textOf(b).length).toBeLessThanOrEqual(3000);
     expect(allText(m)).toContain('(10 of 300)');
     expect(allText(m)).toContain('Athena API not consulted or not reachable');
+  });
+});
+
+describe('buttons, people and the Home view', () => {
+  const elements = (m: SlackMessage) => (m.blocks.find((b) => b.type === 'actions')?.elements ?? []) as Array<Record<string, any>>;
+
+  it('renders action and link buttons within Slack’s limits; a value or link that cannot fit is left out, never cut', () => {
+    const m = renderBlockKit({
+      summary: 's',
+      blocks: [
+        {
+          type: 'actions',
+          buttons: [
+            { kind: 'action', actionId: 'go', label: 'L'.repeat(200), value: 'v', style: 'danger', confirm: { title: 'T'.repeat(300), text: 'X'.repeat(900), confirm: 'C'.repeat(50), deny: 'D'.repeat(50) } },
+            { kind: 'action', actionId: 'big', label: 'Big', value: 'v'.repeat(2001) },
+            { kind: 'link', actionId: 'long-link', label: 'Long', url: `https://example.com/${'p'.repeat(3000)}` },
+            { kind: 'link', actionId: 'js', label: 'Script', url: 'javascript:alert(1)' },
+            { kind: 'link', actionId: 'ok-link', label: 'Console', url: 'https://console.aws.amazon.com/athena' },
+            { kind: 'action', actionId: 'go', label: 'Same id again', value: 'w' },
+          ],
+        },
+      ],
+    });
+    const els = elements(m);
+    expect(els.map((e) => e.action_id)).toEqual(['go', 'ok-link']);
+    const go = els[0]!;
+    expect(go.text.text.length).toBeLessThanOrEqual(SLACK_LIMITS.buttonText);
+    expect(go.style).toBe('danger');
+    expect(go.confirm.title.text.length).toBeLessThanOrEqual(SLACK_LIMITS.confirmTitle);
+    expect(go.confirm.text.text.length).toBeLessThanOrEqual(SLACK_LIMITS.confirmText);
+    expect(go.confirm.confirm.text.length).toBeLessThanOrEqual(SLACK_LIMITS.confirmButton);
+    expect(go.confirm.deny.text.length).toBeLessThanOrEqual(SLACK_LIMITS.confirmButton);
+    expect(go.confirm.style).toBe('danger');
+    expect(els[1]).toEqual({ type: 'button', action_id: 'ok-link', text: { type: 'plain_text', text: 'Console', emoji: true }, url: 'https://console.aws.amazon.com/athena' });
+  });
+
+  it('keeps at most 25 buttons in a block, and drops a block left with none', () => {
+    const buttons = Array.from({ length: 30 }, (_, i) => ({ kind: 'action' as const, actionId: `b${i}`, label: `B${i}`, value: String(i) }));
+    expect(elements(renderBlockKit({ summary: 's', blocks: [{ type: 'actions', buttons }] }))).toHaveLength(25);
+    expect(renderBlockKit({ summary: 's', blocks: [{ type: 'actions', buttons: [] }] }).blocks).toEqual([]);
+  });
+
+  it('names people as mentions only where the bot put a user id; text around them is escaped', () => {
+    const m = renderBlockKit({ summary: 's', blocks: [{ type: 'line', parts: ['Acknowledged by ', { user: 'U0ALICE' }, ' <!channel> & ', { user: 'not-an-id>' }] }] });
+    expect(textOf(m.blocks[0]!)).toBe('Acknowledged by <@U0ALICE> &lt;!channel&gt; &amp; @not-an-id&gt;');
+    expect(renderText({ summary: 's', blocks: [{ type: 'line', parts: ['by ', { user: 'U0ALICE' }] }] })).toBe('by @U0ALICE\n');
+  });
+
+  it('the Home view holds up to 100 blocks, the rest noted', () => {
+    const blocks = Array.from({ length: 130 }, (_, i): DocBlock => ({ type: 'text', text: `row ${i}` }));
+    const v = renderHomeView({ summary: 's', blocks });
+    expect(v.type).toBe('home');
+    expect(v.blocks).toHaveLength(100);
+    expect(JSON.stringify(v.blocks[99])).toContain('31 more blocks not shown: Slack allows 100');
+  });
+
+  it('a terminal shows the links among buttons and leaves the rest out', () => {
+    const text = renderText({
+      summary: 's',
+      blocks: [{ type: 'actions', buttons: [{ kind: 'action', actionId: 'a', label: 'Acknowledge', value: 'x' }, { kind: 'link', actionId: 'l', label: 'Spark UI', url: 'https://ui.example' }] }],
+    });
+    expect(text).toBe('Spark UI: https://ui.example\n');
   });
 });

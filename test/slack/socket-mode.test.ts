@@ -150,6 +150,8 @@ describe('Slack app over Socket Mode', () => {
     r = undefined as unknown as Running;
     await shutDown(stopping);
     await until(() => socket.connections() === 0, 5000);
+    // The fake counts a connection gone at the close frame and records its code at the close event, a moment later.
+    await until(() => socket.connectionLog().at(-1)?.closeCode !== undefined, 5000);
     expect(socket.connectionLog().at(-1)?.closeCode).toBe(1000);
   });
 });

@@ -1,6 +1,5 @@
 import { parseArgs } from 'node:util';
 import { createApp } from '../../slack/app.js';
-import { AlertManager } from '../../slack/alerts/alert-manager.js';
 import { DigestScheduler } from '../../slack/digest/digest-scheduler.js';
 import { Outbox } from '../../store/outbox.js';
 import { UsageError } from '../../util/errors.js';
@@ -11,7 +10,7 @@ import { createPollLoop, createQueueConsumer, createRuntime } from '../../runtim
 
 /**
  * `start`: the poller (a sweep beside the SQS consumer when SQS_QUEUE_URL is set), the Slack
- * app, the digest schedule and alerts, until SIGTERM/SIGINT. Stopping: stop taking Slack
+ * app (with its alerts, live feed, buttons and Home), the digest schedule, until SIGTERM/SIGINT. Stopping: stop taking Slack
  * requests, let the SQS batch and the poll write in flight finish, let sends in flight be
  * recorded, close the store, exit 0.
  */
@@ -25,11 +24,8 @@ export async function startCommand(argv: string[], io: CliIO): Promise<number> {
   const loop = createPollLoop(rt, io);
   const consumer = createQueueConsumer(rt, io);
   const bot = createApp({ runtime: rt, outbox, clock: io.clock, pollLoop: loop, queueConsumer: consumer });
-  const alerts = new AlertManager({ store: rt.store, outbox, delivery: bot.delivery, config: rt.config, clock: io.clock, logger: rt.logger, athenaConfigured: Boolean(rt.athena) });
-  loop.watchSessions(() => alerts.watched());
-  loop.setAfterCycle(async (cycle) => {
-    alerts.onCycle(cycle.enrichment?.views);
-  });
+  loop.watchSessions(() => bot.alerts.watched());
+  loop.setAfterCycle((cycle) => bot.afterCycle(cycle));
   const enricher = rt.enricher;
   const digests = new DigestScheduler({
     store: rt.store,
@@ -56,6 +52,8 @@ export async function startCommand(argv: string[], io: CliIO): Promise<number> {
       ...(consumer ? { queue: consumer.status().queue, sweepMinutes: rt.config.sqs.sweepMinutes } : {}),
       digest: Boolean(rt.config.digest.channel),
       alerts: Boolean(rt.config.alertChannel),
+      feed: Boolean(rt.config.feed.channel),
+      actions: rt.config.actions.enabled,
       socketMode: Boolean(rt.config.slack.appToken),
     },
     'athena-session-bot started',

@@ -28,6 +28,15 @@ export function renderText(doc: ReportDocument): string {
       case 'links':
         for (const l of b.links) out.push(`${l.label}: ${l.url}`);
         break;
+      case 'line': {
+        const text = b.parts.map((p) => (typeof p === 'string' ? p : `@${p.user}`)).join('');
+        out.push(b.small ? `  ${text}` : text);
+        break;
+      }
+      case 'actions':
+        // A terminal has no buttons; the links among them are still worth printing.
+        for (const button of b.buttons) if (button.kind === 'link') out.push(`${button.label}: ${button.url}`);
+        break;
       case 'divider':
         out.push('');
         break;

@@ -46,6 +46,10 @@ export interface AthenaSource {
   listSessions(target: AwsTarget, workgroup: string, signal?: AbortSignal): Promise<AthenaResult<ListedSession[]>>;
   /** The Spark UI (live or history server) URL of a session. */
   getDashboard(target: AwsTarget, sessionArn: string, signal?: AbortSignal): Promise<AthenaResult<string>>;
+  /** Asks Athena to stop a calculation; answers the state it is in afterwards (CANCELING, or the state it had already ended in). */
+  stopCalculation(target: AwsTarget, calculationId: string, signal?: AbortSignal): Promise<AthenaResult<string>>;
+  /** Asks Athena to terminate a session; answers the state it is in afterwards (TERMINATING, or TERMINATED if it had ended). */
+  terminateSession(target: AwsTarget, sessionId: string, signal?: AbortSignal): Promise<AthenaResult<string>>;
   /** Calls made so far, by operation (the benchmark reports them per poll cycle). */
   readonly calls: Map<string, number>;
 }
@@ -200,6 +204,21 @@ export function createAthenaSource(o: AthenaSourceOptions): AthenaSource {
             if (engine) facts.engineVersion = engine;
             return [{ sessionId: s.SessionId.toLowerCase(), workgroup, facts }];
           }),
+        signal,
+      ),
+    // Stopping is best effort and repeatable (SPEC §1): a retry after a throttle or a lost answer changes nothing twice.
+    stopCalculation: (target, calculationId, signal) =>
+      call(
+        target,
+        'StopCalculationExecution',
+        async (c, api) => (await c.send(new api.StopCalculationExecutionCommand({ CalculationExecutionId: calculationId }), { abortSignal: signal })).State ?? 'CANCELING',
+        signal,
+      ),
+    terminateSession: (target, sessionId, signal) =>
+      call(
+        target,
+        'TerminateSession',
+        async (c, api) => (await c.send(new api.TerminateSessionCommand({ SessionId: sessionId }), { abortSignal: signal })).State ?? 'TERMINATING',
         signal,
       ),
     getDashboard: (target, sessionArn, signal) =>

@@ -95,7 +95,7 @@ export class Enricher {
    * account's role. Undefined when no watched account holds it; its answers are then stored as
    * refused, so that reports and alerts say unconfirmed rather than wait for an answer.
    */
-  private targetOf(ref: SessionRef): AwsTarget | undefined {
+  targetOf(ref: SessionRef): AwsTarget | undefined {
     if (!this.o.accounts) return { account: DEFAULT_ACCOUNT, region: ref.region };
     const account = ref.account !== undefined ? ref.account : (this.o.store.accountOfSession(ref.sessionId) ?? null);
     const target = this.o.accounts.targetOf(account, ref.region);
