@@ -22,7 +22,7 @@ describe('manifest.json', () => {
     expect(manifest.features.app_home.home_tab_enabled).toBe(true);
   });
 
-  it('asks for no scope beyond what the bot uses (views.publish, chat.update and response_urls need none of their own)', () => {
-    expect([...manifest.oauth_config.scopes.bot].sort()).toEqual(['app_mentions:read', 'channels:history', 'chat:write', 'commands', 'groups:history']);
+  it('asks for no scope beyond what the bot uses (views.publish, chat.update and response_urls need none of their own; files:write uploads the digest chart)', () => {
+    expect([...manifest.oauth_config.scopes.bot].sort()).toEqual(['app_mentions:read', 'channels:history', 'chat:write', 'commands', 'files:write', 'groups:history']);
   });
 });
