@@ -101,4 +101,15 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE records ADD COLUMN account TEXT;
   `,
+  // 3: S3 objects read completely by \`ingest s3://…\` (a second run skips them)
+  `
+  CREATE TABLE ingested_objects (
+    bucket      TEXT NOT NULL,
+    key         TEXT NOT NULL,
+    etag        TEXT NOT NULL,
+    size        INTEGER NOT NULL,
+    ingested_at INTEGER NOT NULL,
+    PRIMARY KEY (bucket, key)
+  ) WITHOUT ROWID;
+  `,
 ];

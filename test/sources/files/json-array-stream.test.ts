@@ -7,7 +7,11 @@ import { referenceRecords, toLookupEvent } from '../../support/cloudtrail-record
 function scanInChunks(text: string | Buffer, sizes: number[]) {
   const buf = typeof text === 'string' ? Buffer.from(text) : text;
   const items: string[] = [];
-  const scanner = new CloudTrailJsonScanner((t) => items.push(t));
+  const formats: string[] = [];
+  const scanner = new CloudTrailJsonScanner((bytes, start, end, format) => {
+    items.push(bytes.toString('utf8', start, end));
+    formats.push(format);
+  });
   let pos = 0;
   let k = 0;
   while (pos < buf.length) {
@@ -15,7 +19,7 @@ function scanInChunks(text: string | Buffer, sizes: number[]) {
     if (!scanner.write(buf.subarray(pos, pos + size))) break;
     pos += size;
   }
-  return { items, problem: scanner.end(), format: scanner.format };
+  return { format: scanner.format, items, formats, problem: scanner.end() };
 }
 
 const TRICKY = 'a}\\"]{ é 日本 \\\\ \\u00e9 [[{{';
@@ -78,12 +82,13 @@ describe('CloudTrailJsonScanner', () => {
     const r = parseCloudTrailText(
       '{"a":1,"b":-2.5e3,"c":true,"d":null,"Records":"no","Events":{"x":[]},"Records":[{"r":1}],"Events":[{"e":1}],"z":[]}',
     );
-    expect(r).toEqual({ format: 'records', items: ['{"r":1}'], problem: null });
+    expect(r).toEqual({ format: 'records', items: ['{"r":1}'], formats: ['records'], problem: null });
   });
 
   it('accepts a UTF-8 BOM and an empty array', () => {
-    expect(parseCloudTrailText('\ufeff {"Records": []}\n')).toEqual({ format: 'records', items: [], problem: null });
-    expect(scanInChunks('\ufeff{"Records":[]}', [1])).toEqual({ format: 'records', items: [], problem: null });
+    expect(parseCloudTrailText('\ufeff {"Records": []}\n')).toEqual({ format: 'records', items: [], formats: [], problem: null });
+    expect(scanInChunks('\ufeff{"Records":[]}', [1])).toEqual({ format: 'records', items: [], formats: [], problem: null });
+    expect(parseCloudTrailText('\ufeff[]')).toEqual({ format: null, items: [], formats: [], problem: null });
   });
 
   it.each([
@@ -91,8 +96,8 @@ describe('CloudTrailJsonScanner', () => {
     ['   \n', 'not JSON'],
     ['hello', 'not JSON'],
     ['<html></html>', 'not JSON'],
-    ['[{"eventName":"x"}]', 'not a CloudTrail file'],
     ['"Records"', 'not a CloudTrail file'],
+    ['42', 'not a CloudTrail file'],
     ['{}', 'no Records or Events array'],
     ['{"Records":null,"NextToken":"x"}', 'no Records or Events array'],
     ['{"Records":[{"a":1}', 'truncated JSON at byte 19'],
@@ -102,7 +107,14 @@ describe('CloudTrailJsonScanner', () => {
     ['{"Records":[{"a":1},]}', "corrupt JSON at byte 20: unexpected ']'"],
     ['{"Records":[{"a":[1}]}', "corrupt JSON at byte 19: unexpected '}'"],
     ['{"Records" [] }', "corrupt JSON at byte 11: unexpected '['"],
-    ['{"Records":[]} {}', 'trailing data after JSON at byte 15'],
+    ['{"Records":[]} x', 'trailing data after JSON at byte 15'],
+    ['{"Records":[]} 42', 'trailing data after JSON at byte 15'],
+    ['{"Records":[]} {}', '1 top-level object that is neither a record nor a Records/Events file skipped (first at byte 15)'],
+    ['{"hello":"world"}', 'no Records or Events array'],
+    ['{"eventVersion":"1.08"}\n{"hello":"world"}\n', '1 top-level object that is neither a record nor a Records/Events file skipped (first at byte 24)'],
+    ['[{"a":1}] [', 'truncated JSON at byte 11'],
+    ['{"eventVersion":"1.08"', 'truncated JSON at byte 22'],
+    ['{"eventVersion":"1.08"]', "corrupt JSON at byte 22: unexpected ']'"],
   ])('reports %j as %j', (text, reason) => {
     expect(parseCloudTrailText(text).problem).toBe(reason);
     expect(scanInChunks(text, [1]).problem).toBe(reason);
@@ -116,7 +128,7 @@ describe('CloudTrailJsonScanner', () => {
 
   it('drops elements larger than maxElementBytes without buffering them', () => {
     const items: string[] = [];
-    const s = new CloudTrailJsonScanner((t) => items.push(t), { maxElementBytes: 20 });
+    const s = new CloudTrailJsonScanner((bytes, start, end) => items.push(bytes.toString('utf8', start, end)), { maxElementBytes: 20 });
     const big = JSON.stringify({ k: 'x'.repeat(100) });
     const text = Buffer.from(`{"Records":[{"a":1},${big},{"b":2},${big}]}`);
     for (let i = 0; i < text.length; i += 7) s.write(text.subarray(i, i + 7));
