@@ -548,32 +548,34 @@ export class CloudTrailJsonScanner {
   private finishTopObject(bytes: Buffer, start: number, end: number, offset = this.pos + start): void {
     const f = this.fields;
     const s = this.slots;
-    if (f.kind[s.records] === VALUE_ARRAY || f.kind[s.events] === VALUE_ARRAY) {
-      // A container whose Records/Events array is not its first key: read it again as one.
-      const inner = new CloudTrailJsonScanner(this.onElement, { fields: this.fieldNames, maxElementBytes: this.maxElementBytes });
-      inner.pos = offset + 1;
-      inner.topValues = 1;
-      inner.beginContainer(offset);
-      inner.write(bytes.subarray(start + 1, end));
-      if (inner.failed) {
-        this.fail(inner.failure!);
-        return;
-      }
-      this.elements += inner.elements;
-      this.format ??= inner.format;
-      if (inner.oversized > 0) {
-        if (this.oversized === 0) this.firstOversizedAt = inner.firstOversizedAt;
-        this.oversized += inner.oversized;
-      }
-      this.cloudTrailValues++;
-      return;
-    }
-    if (s.recordFields.some((slot) => f.has(slot))) {
+    // A record's fields make it a record (JSON Lines); an escaped key may be any of them, so
+    // only parsing can tell: it is emitted too.
+    if (f.escapedKey || s.recordFields.some((slot) => f.has(slot))) {
       this.cloudTrailValues++;
       this.emit(bytes, start, end, offset);
-    } else {
-      this.foreign(offset);
+      return;
     }
+    if (f.kind[s.records] !== VALUE_ARRAY && f.kind[s.events] !== VALUE_ARRAY) {
+      this.foreign(offset);
+      return;
+    }
+    // A container whose Records/Events array is not its first key: read it again as one.
+    const inner = new CloudTrailJsonScanner(this.onElement, { fields: this.fieldNames, maxElementBytes: this.maxElementBytes });
+    inner.pos = offset + 1;
+    inner.topValues = 1;
+    inner.beginContainer(offset);
+    inner.write(bytes.subarray(start + 1, end));
+    if (inner.failed) {
+      this.fail(inner.failure!);
+      return;
+    }
+    this.elements += inner.elements;
+    this.format ??= inner.format;
+    if (inner.oversized > 0) {
+      if (this.oversized === 0) this.firstOversizedAt = inner.firstOversizedAt;
+      this.oversized += inner.oversized;
+    }
+    this.cloudTrailValues++;
   }
 
   private emit(bytes: Buffer, start: number, end: number, offset: number): void {
