@@ -13,6 +13,10 @@ import { portWriter } from './record-writer.js';
 import type { FromReader, ReaderThreadData, ToReader } from './thread-protocol.js';
 
 if (!parentPort) throw new Error('reader-thread runs as a worker thread');
+// Standard error carries the program's own lines only: as in main.ts, dependency warnings
+// (the AWS SDK's Node version notice, when this thread reads S3) are not printed.
+process.removeAllListeners('warning');
+process.on('warning', () => undefined);
 const control = parentPort;
 const { port, stop, settings } = workerData as ReaderThreadData;
 const stopFlag = new Int32Array(stop);

@@ -15,7 +15,8 @@ const n0 = (x: number) => x.toLocaleString('en-US');
 
 function day(flag: string, v: string | undefined): string | undefined {
   if (v === undefined) return undefined;
-  const ok = /^\d{4}-\d{2}-\d{2}$/.test(v) && new Date(`${v}T00:00:00Z`).toISOString().startsWith(v);
+  const t = Date.parse(`${v}T00:00:00Z`);
+  const ok = /^\d{4}-\d{2}-\d{2}$/.test(v) && Number.isFinite(t) && new Date(t).toISOString().startsWith(v);
   if (!ok) throw new UsageError(`${flag} must be a date as YYYY-MM-DD, got ${JSON.stringify(v.slice(0, 40))}`);
   return v;
 }
