@@ -6,6 +6,8 @@ export {
   readCloudTrailStream,
   readCloudTrailFiles,
   SMALL_FILE_BYTES,
+  gunzipWhole,
+  isGzip,
   WHOLE_MAX_OUTPUT,
   type FileOutcome,
   type ReadFileOptions,

@@ -129,6 +129,47 @@ class Spans implements FieldSpans {
   }
 }
 
+/** Field names resolved to slots once per field list (a scanner is made per file). */
+interface FieldTable {
+  callerFields: readonly string[];
+  names: string[];
+  /** Candidate slots by key length, for a key's quick look-up. */
+  byLength: Array<Array<{ slot: number; bytes: Uint8Array }> | undefined>;
+  cloudTrailEvent: number;
+  records: number;
+  events: number;
+  nextToken: number;
+  recordFields: number[];
+}
+
+const fieldTables = new Map<string, FieldTable>();
+
+function fieldTable(callerFields: readonly string[]): FieldTable {
+  const id = callerFields.join('\n');
+  let t = fieldTables.get(id);
+  if (t) return t;
+  const names = [...callerFields];
+  for (const n of OWN_FIELDS) if (!names.includes(n)) names.push(n);
+  const byLength: FieldTable['byLength'] = [];
+  names.forEach((name, slot) => {
+    const bytes = Buffer.from(name, 'latin1');
+    (byLength[bytes.length] ??= []).push({ slot, bytes });
+  });
+  const slotOf = (name: string) => names.indexOf(name);
+  t = {
+    callerFields,
+    names,
+    byLength,
+    cloudTrailEvent: slotOf('CloudTrailEvent'),
+    records: slotOf('Records'),
+    events: slotOf('Events'),
+    nextToken: slotOf('NextToken'),
+    recordFields: RECORD_FIELDS.map(slotOf),
+  };
+  fieldTables.set(id, t);
+  return t;
+}
+
 /**
  * Push-style scanner. `write()` each chunk in order, then `end()`. Each element found is
  * passed to the handler synchronously, during `write()`.
@@ -146,8 +187,7 @@ export class CloudTrailJsonScanner {
   private bomSeen = 0;
 
   // Field capture.
-  private readonly fieldNames: string[];
-  private readonly slotsByLength = new Map<number, Array<{ slot: number; bytes: Uint8Array }>>();
+  private readonly table: FieldTable;
   private readonly fields: Spans;
 
   // What the file held.
@@ -189,27 +229,9 @@ export class CloudTrailJsonScanner {
     opts: ScannerOptions = {},
   ) {
     this.maxElementBytes = opts.maxElementBytes ?? DEFAULT_MAX_ELEMENT_BYTES;
-    const names = [...(opts.fields ?? [])];
-    for (const n of OWN_FIELDS) if (!names.includes(n)) names.push(n);
-    names.forEach((name, slot) => {
-      const bytes = Buffer.from(name, 'latin1');
-      const list = this.slotsByLength.get(bytes.length) ?? [];
-      list.push({ slot, bytes });
-      this.slotsByLength.set(bytes.length, list);
-    });
-    this.fieldNames = names;
-    this.fields = new Spans(names.length);
-    const slotOf = (name: string) => names.indexOf(name);
-    this.slots = {
-      cloudTrailEvent: slotOf('CloudTrailEvent'),
-      records: slotOf('Records'),
-      events: slotOf('Events'),
-      nextToken: slotOf('NextToken'),
-      recordFields: RECORD_FIELDS.map(slotOf),
-    };
+    this.table = fieldTable(opts.fields ?? []);
+    this.fields = new Spans(this.table.names.length);
   }
-
-  private readonly slots: { cloudTrailEvent: number; records: number; events: number; nextToken: number; recordFields: number[] };
 
   /** Bytes consumed so far (uncompressed). */
   get bytesScanned(): number {
@@ -547,7 +569,7 @@ export class CloudTrailJsonScanner {
    */
   private finishTopObject(bytes: Buffer, start: number, end: number, offset = this.pos + start): void {
     const f = this.fields;
-    const s = this.slots;
+    const s = this.table;
     // A record's fields make it a record (JSON Lines); an escaped key may be any of them, so
     // only parsing can tell: it is emitted too.
     if (f.escapedKey || s.recordFields.some((slot) => f.has(slot))) {
@@ -560,7 +582,7 @@ export class CloudTrailJsonScanner {
       return;
     }
     // A container whose Records/Events array is not its first key: read it again as one.
-    const inner = new CloudTrailJsonScanner(this.onElement, { fields: this.fieldNames, maxElementBytes: this.maxElementBytes });
+    const inner = new CloudTrailJsonScanner(this.onElement, { fields: this.table.callerFields, maxElementBytes: this.maxElementBytes });
     inner.pos = offset + 1;
     inner.topValues = 1;
     inner.beginContainer(offset);
@@ -579,7 +601,7 @@ export class CloudTrailJsonScanner {
   }
 
   private emit(bytes: Buffer, start: number, end: number, offset: number): void {
-    const format = this.containerFormat ?? (this.fields.has(this.slots.cloudTrailEvent) ? 'events' : 'records');
+    const format = this.containerFormat ?? (this.fields.has(this.table.cloudTrailEvent) ? 'events' : 'records');
     if (end - start > this.maxElementBytes) {
       if (this.oversized++ === 0) this.firstOversizedAt = offset;
       return;
@@ -664,7 +686,7 @@ export class CloudTrailJsonScanner {
             }
             if (first) {
               first = false;
-              if (stopAtContainer && slot >= 0 && (slot === this.slots.records || slot === this.slots.events || slot === this.slots.nextToken)) return CONTAINER;
+              if (stopAtContainer && slot >= 0 && (slot === this.table.records || slot === this.table.events || slot === this.table.nextToken)) return CONTAINER;
             }
           } else if (slot >= 0) {
             f.kind[slot] = hasBackslash(bytes, s, j) ? VALUE_ESCAPED_STRING : VALUE_STRING;
@@ -712,7 +734,7 @@ export class CloudTrailJsonScanner {
 
   /** The field slot of the key `bytes[s, e)`, or -1. */
   private fieldSlot(bytes: Uint8Array, s: number, e: number): number {
-    const candidates = this.slotsByLength.get(e - s);
+    const candidates = this.table.byLength[e - s];
     if (!candidates) return -1;
     outer: for (const { slot, bytes: name } of candidates) {
       for (let k = 0; k < name.length; k++) if (bytes[s + k] !== name[k]) continue outer;
