@@ -7,10 +7,6 @@ import type { IngestedObject, JobReport, ReadItem, ReaderSettings } from './thre
 
 /** Malformed elements are kept whole until written (each may be megabytes): bound them by size too. */
 const MAX_PENDING_REJECTED_CHARS = 16 * 1024 * 1024;
-/** S3 objects up to this size are fetched whole, a few ahead of the one being read. */
-export const WHOLE_OBJECT_BYTES = 8 * 1024 * 1024;
-const PREFETCH_OBJECTS = 6;
-const PREFETCH_BYTES = 16 * 1024 * 1024;
 
 export interface ItemReaderDeps {
   writer: RecordWriter;
@@ -18,7 +14,7 @@ export interface ItemReaderDeps {
   clock: Clock;
   /** Checked between items: true stops the job there. */
   shouldStop: () => boolean;
-  /** The S3 client, made on first need (a local-file import never loads the SDK). */
+  /** The S3 client, made on first need: only objects too big to fetch whole are read by a reader itself. */
   s3?: () => S3Reader;
 }
 
@@ -40,7 +36,6 @@ export function createItemReader(d: ItemReaderDeps): ItemReader {
   const { settings, writer } = d;
   const parser = new ElementParser({ prefilter: settings.prefilter });
   const fileOptions: ReadFileOptions = { fields: PARSER_FIELDS, smallFileBytes: settings.smallFileBytes, chunkSize: settings.chunkSize };
-  const wholeObjectBytes = settings.wholeObjectBytes ?? WHOLE_OBJECT_BYTES;
   let objects: IngestedObject[] = [];
 
   const flush = async () => {
@@ -57,36 +52,10 @@ export function createItemReader(d: ItemReaderDeps): ItemReader {
     if (parser.rowCount >= settings.messageRows || parser.rejections.length >= settings.messageRows || parser.rejectedChars >= MAX_PENDING_REJECTED_CHARS) await flush();
   };
 
-  /** Whole-object fetches started ahead of the item being read. Never rejects. */
-  type Fetched = { bytes: Buffer } | { error: Error };
-  const fetches = new Map<ReadItem, Promise<Fetched>>();
-  const fetchAhead = (items: readonly ReadItem[], from: number) => {
-    let bytes = 0;
-    for (const f of fetches.keys()) bytes += f.size;
-    for (let k = from; k < items.length && fetches.size < PREFETCH_OBJECTS; k++) {
-      const item = items[k]!;
-      if (item.kind !== 's3' || item.size > wholeObjectBytes || fetches.has(item)) continue;
-      if (fetches.size > 0 && bytes + item.size > PREFETCH_BYTES) break;
-      bytes += item.size;
-      fetches.set(
-        item,
-        d.s3!().getBytes(item.bucket, item.key).then(
-          (b) => ({ bytes: b }),
-          (error: Error) => ({ error }),
-        ),
-      );
-    }
-  };
-
   const readObject = async (item: Extract<ReadItem, { kind: 's3' }>): Promise<FileOutcome> => {
-    const fetched = fetches.get(item);
-    fetches.delete(item);
+    if (item.problem !== undefined) return { problem: item.problem, elements: 0 };
+    if (item.bytes) return readCloudTrailBytes(Buffer.from(item.bytes.buffer, item.bytes.byteOffset, item.bytes.byteLength), parser.onElement, fileOptions);
     try {
-      if (fetched) {
-        const f = await fetched;
-        if ('error' in f) throw f.error;
-        return await readCloudTrailBytes(f.bytes, parser.onElement, fileOptions);
-      }
       return await readCloudTrailStream(await d.s3!().getStream(item.bucket, item.key), parser.onElement, fileOptions);
     } catch (err) {
       return { problem: (err as Error).message.replace(`s3://${item.bucket}/${item.key}: `, ''), elements: 0 };
@@ -109,7 +78,6 @@ export function createItemReader(d: ItemReaderDeps): ItemReader {
         if (item.kind === 'file') {
           outcome = await readCloudTrailFile(item.file, item.size, parser.onElement, fileOptions);
         } else {
-          fetchAhead(items, k);
           outcome = await readObject(item);
           if (outcome.problem === null) objects.push({ bucket: item.bucket, key: item.key, etag: item.etag, size: item.size });
         }
@@ -119,8 +87,6 @@ export function createItemReader(d: ItemReaderDeps): ItemReader {
         if (outcome.problem !== null) report.problems.push({ file: label, reason: outcome.problem });
         await flushIfFull();
       }
-      // Fetches started for items a stop left unread are let go (they never reject).
-      fetches.clear();
       addCounts(report.counts, parser.counts);
       for (const key of Object.keys(before) as Array<keyof typeof before>) report.counts[key] -= before[key];
       report.rejected = parser.takeRejectedReasons();

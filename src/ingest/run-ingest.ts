@@ -11,7 +11,7 @@
 import os from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import type { Metrics } from '../observability/metrics.js';
-import type { FileProblem, ReadProgress } from '../sources/files/index.js';
+import type { FileProblem } from '../sources/files/index.js';
 import type { S3Reader } from '../sources/s3/index.js';
 import { StoreError, type Store } from '../store/store.js';
 import type { Clock } from '../util/clock.js';
@@ -20,14 +20,9 @@ import { addCounts, emptyCounts } from './element-parser.js';
 import { createItemReader } from './item-reader.js';
 import { canWriteFromThread, startWriterThread, storeWriter, type WriterThread } from './record-writer.js';
 import type { FromReader, JobReport, ReadItem, ReaderSettings, ReaderThreadData, S3ClientSettings, ToReader } from './thread-protocol.js';
-import type { IngestResult } from './types.js';
+import type { IngestProgress, IngestResult } from './types.js';
 
-/** Progress over the whole import; `records` are elements read so far. */
-export type IngestProgress = ReadProgress & {
-  records: number;
-  /** The listing is still running: totals are what is known so far. */
-  listing?: boolean;
-};
+export type { IngestProgress };
 
 export interface IngestOptions {
   store: Store;
@@ -164,7 +159,6 @@ export async function runIngest(source: ItemSource, o: InternalIngestOptions, re
     s3: source.s3?.settings,
     smallFileBytes: o.smallFileBytes,
     chunkSize: o.chunkSize,
-    wholeObjectBytes: o.wholeObjectBytes,
   };
   const tally = new Tally(o, source);
   tally.progress(true);
@@ -279,7 +273,10 @@ async function readInThreads(o: InternalIngestOptions, settings: ReaderSettings,
               return;
             }
             r.outstanding++;
-            r.worker.postMessage({ kind: 'job', items: job } satisfies ToReader);
+            // Fetched S3 objects move to the reader rather than being copied.
+            const transfer = new Set<ArrayBuffer>();
+            for (const item of job) if (item.kind === 's3' && item.bytes) transfer.add(item.bytes.buffer as ArrayBuffer);
+            r.worker.postMessage({ kind: 'job', items: job } satisfies ToReader, [...transfer]);
           }
         } catch (err) {
           fail(err as Error);

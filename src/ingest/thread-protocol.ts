@@ -1,5 +1,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { FileProblem } from '../sources/files/index.js';
+import type { DayRange, S3Location, S3Settings } from '../sources/s3/index.js';
+import type { IngestProgress, IngestResult } from './types.js';
 import type { RecordValue, Rejection } from '../store/store.js';
 import type { ParseCounts } from './element-parser.js';
 
@@ -11,10 +13,14 @@ export interface IngestedObject {
   size: number;
 }
 
-/** One thing to read: a local file, or an S3 object. */
+/**
+ * One thing to read: a local file, or an S3 object — fetched by the coordinator (its bytes
+ * travel with the job, transferred, not copied), refused on the way (`problem`), or left for
+ * the reader to stream when it is too big to hold (neither).
+ */
 export type ReadItem =
   | { kind: 'file'; file: string; size: number }
-  | { kind: 's3'; bucket: string; key: string; size: number; etag: string };
+  | { kind: 's3'; bucket: string; key: string; size: number; etag: string; bytes?: Uint8Array; problem?: string };
 
 /** How a reader reaches S3 (the client is built in the thread from this and the environment). */
 export interface S3ClientSettings {
@@ -33,8 +39,7 @@ export interface ReaderSettings {
   /** @internal Testing knobs of the file reader. */
   smallFileBytes?: number;
   chunkSize?: number;
-  /** S3 objects up to this size are fetched whole and read from memory; bigger ones stream. */
-  wholeObjectBytes?: number;
+
 }
 
 /** What a reader sends the writer thread, on its own port. */
@@ -97,3 +102,24 @@ export type FromReader =
   /** After 'end': everything it sent is written (not necessarily committed). */
   | { kind: 'finished'; inserted: number; duplicates: number }
   | { kind: 'failed'; message: string; storeError: boolean };
+
+/** What the S3 ingest thread is given. */
+export interface S3ThreadData {
+  databasePath: string;
+  location: S3Location;
+  range?: DayRange;
+  s3: S3Settings;
+}
+
+/** What the main thread may send the S3 ingest thread. */
+export type ToS3Thread = { kind: 'stop' };
+
+/** What the S3 ingest thread reports. */
+export type FromS3Thread =
+  | { kind: 'progress'; progress: IngestProgress }
+  | { kind: 'problem'; problem: FileProblem }
+  /** Malformed records since the last report: [reason, file] pairs. */
+  | { kind: 'rejected'; rejected: Array<[string, string]> }
+  | { kind: 'result'; result: IngestResult }
+  /** `exitCode` for the program's own errors (a refusal, no credentials, a store failure). */
+  | { kind: 'failed'; message: string; name: string; exitCode?: 1 | 2 };

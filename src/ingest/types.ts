@@ -1,4 +1,11 @@
-import type { FileProblem } from '../sources/files/index.js';
+import type { FileProblem, ReadProgress } from '../sources/files/index.js';
+
+/** Progress over the whole import; `records` are elements read so far. */
+export type IngestProgress = ReadProgress & {
+  records: number;
+  /** The listing is still running: totals are what is known so far. */
+  listing?: boolean;
+};
 
 /** What an ingest did: counts, files skipped or unreadable, and whether it was stopped early. */
 export interface IngestResult {

@@ -3,7 +3,7 @@ import zlib from 'node:zlib';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingestFiles } from '../../src/ingest/ingest-files.js';
-import { ingestS3, type IngestS3Options } from '../../src/ingest/ingest-s3.js';
+import { ingestS3, ingestS3InThread, type IngestS3Options } from '../../src/ingest/ingest-s3.js';
 import type { InternalIngestOptions } from '../../src/ingest/run-ingest.js';
 import { createS3Reader } from '../../src/sources/s3/index.js';
 import type { Store } from '../../src/store/store.js';
@@ -82,6 +82,21 @@ describe('ingest s3://', () => {
     expect(rest.files).toBe(logKeys.length - done);
     expect(objectsRemembered(store)).toBe(logKeys.length);
     expect(storedRows(store)).toEqual(local);
+  });
+
+  it('in a thread of its own (as the CLI runs it), it gives the same result, and stops on the signal', async () => {
+    const dir = tempDir('asb-s3-thread-');
+    const file = path.join(dir, 'store.sqlite');
+    open(file).close(); // created and migrated, as the CLI's runtime does
+    const stop = new AbortController();
+    const first = await ingestS3InThread({ bucket: BUCKET, prefix: 'AWSLogs/' }, { databasePath: file, s3: SETTINGS, signal: stop.signal, onProgress: (p) => p.filesDone > 0 && stop.abort() });
+    expect(first.interrupted).toBe(true);
+    const rest = await ingestS3InThread({ bucket: BUCKET, prefix: 'AWSLogs/' }, { databasePath: file, s3: SETTINGS });
+    expect(rest).toMatchObject({ interrupted: false, problems: [] });
+    expect(rest.alreadyIngested + rest.files).toBe(logKeys.length);
+    const store = open(file);
+    expect(storedRows(store)).toEqual(local);
+    await expect(ingestS3InThread({ bucket: 'no-such-trail', prefix: '' }, { databasePath: file, s3: SETTINGS })).rejects.toMatchObject({ message: 's3://no-such-trail: no such bucket', exitCode: 1 });
   });
 
   it('an object it may not read (SSE-KMS without kms:Decrypt) is one problem with the reason; the rest is stored, and the next run reads only that one', async () => {

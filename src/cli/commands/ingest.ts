@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ingestFiles, type IngestProgress, type IngestResult } from '../../ingest/ingest-files.js';
-import { ingestS3 } from '../../ingest/ingest-s3.js';
+import { ingestS3, ingestS3InThread } from '../../ingest/ingest-s3.js';
+import { canWriteFromThread } from '../../ingest/record-writer.js';
 import type { FileProblem } from '../../sources/files/index.js';
 import { isS3Url, parseS3Url, type DayRange } from '../../sources/s3/index.js';
 import { UsageError } from '../../util/errors.js';
@@ -71,13 +72,13 @@ export async function ingestCommand(argv: string[], io: CliIO): Promise<number> 
       },
       onRejected: (reason: string) => rejectReasons.set(reason, (rejectReasons.get(reason) ?? 0) + 1),
     };
-    const result = args.s3
-      ? await ingestS3(args.s3, {
-          ...callbacks,
-          range: args.range,
-          s3: { region: rt.config.regions[0] ?? io.env.AWS_REGION ?? 'us-east-1', forcePathStyle: rt.config.s3ForcePathStyle },
-        })
-      : await ingestFiles(args.paths, callbacks);
+    const s3 = { region: rt.config.regions[0] ?? io.env.AWS_REGION ?? 'us-east-1', forcePathStyle: rt.config.s3ForcePathStyle };
+    // An S3 import runs in a thread of its own (bounded heap) when the store can be shared with one.
+    const result = !args.s3
+      ? await ingestFiles(args.paths, callbacks)
+      : canWriteFromThread(rt.store)
+        ? await ingestS3InThread(args.s3, { ...callbacks, databasePath: rt.store.db.name, range: args.range, s3 })
+        : await ingestS3(args.s3, { ...callbacks, range: args.range, s3 });
     if (progressShown) io.stderr.write('\n');
     progressShown = false;
     for (const [reason, n] of rejectReasons) io.stderr.write(`${PROGRAM}: skipped ${n} malformed record${n === 1 ? '' : 's'}: ${reason}\n`);
