@@ -7,7 +7,7 @@
  *                  ceiling: one thread's gunzip + JSON.parse; and `zcat | jq` for one session;
  *  - org-trail:    a 1,000,000-record organization trail (~1% Spark); ceilings: gunzip +
  *                  JSON.parse, and gunzip + substring prefilter;
- *  - small-files:  the all-Athena records ~19 to a file (~52,600 files); ceiling: gunzip +
+ *  - small-files:  the all-Athena records ~19 to a file (52,108 files); ceiling: gunzip +
  *                  JSON.parse; and `zcat | jq` reading them all;
  *  - s3:           `ingest s3://` of the org trail from fauxqs's S3 emulator (in this process,
  *                  on loopback), next to the same files read locally;
