@@ -61,7 +61,7 @@ export interface ItemSource {
   jobs: AsyncIterable<ReadItem[]>;
   /** Items and bytes known so far, and whether that is all of them. */
   known(): { items: number; bytes: number; complete: boolean };
-  /** How the items came to be known; tells the counts the listing made. */
+  /** Where the items come from (the `source` label of the metrics). */
   source: 'file' | 's3';
   s3?: { settings: S3ClientSettings; reader: () => S3Reader };
 }
@@ -108,8 +108,6 @@ class Tally {
   items = 0;
   withElements = 0;
   bytes = 0;
-  inserted = 0;
-  duplicates = 0;
   stopped = false;
   readonly problems: FileProblem[] = [];
   private lastProgress = -Infinity;
@@ -183,10 +181,8 @@ export async function runIngest(source: ItemSource, o: InternalIngestOptions, re
   };
 
   const written = threaded ? await readInThreads(o, settings, readers, tally, nextJob) : await readHere(o, settings, source, tally, nextJob);
-  if (listingError) {
-    await jobs.return?.(undefined);
-    throw listingError;
-  }
+  // What was read before the listing failed is stored; the failure is the command's answer.
+  if (listingError) throw listingError;
   tally.progress(true);
   o.metrics?.recordsIngested.inc({ source: source.source }, written.inserted);
   o.metrics?.recordsRejected.inc({ source: source.source }, tally.counts.rejected);

@@ -1,14 +1,12 @@
 export type { FileFormat, FileProblem, ListedFile, RawBatch, ReadOptions, ReadProgress } from './types.js';
-export { listCloudTrailFiles, isCloudTrailDigestPath, hasJsonExtension } from './list-files.js';
+export { listCloudTrailFiles, isCloudTrailDigestPath } from './list-files.js';
 export {
   readCloudTrailFile,
   readCloudTrailBytes,
   readCloudTrailStream,
   readCloudTrailFiles,
-  SMALL_FILE_BYTES,
   gunzipWhole,
   isGzip,
-  WHOLE_MAX_OUTPUT,
   type FileOutcome,
   type ReadFileOptions,
 } from './read-cloudtrail-files.js';
