@@ -66,12 +66,11 @@ export function createItemReader(d: ItemReaderDeps): ItemReader {
     async read(items) {
       const report: JobReport = { items: 0, withElements: 0, bytes: 0, counts: emptyCounts(), problems: [], rejected: [], stopped: false };
       const before = { ...parser.counts };
-      for (let k = 0; k < items.length; k++) {
+      for (const item of items) {
         if (d.shouldStop()) {
           report.stopped = true;
           break;
         }
-        const item = items[k]!;
         const label = itemLabel(item);
         parser.source = label;
         let outcome: FileOutcome;
