@@ -4,9 +4,14 @@
  *   npx tsx bench/generate-workload.ts --records 1000000 --out /tmp/wl --seed 42
  *   npx tsx bench/generate-workload.ts --days 7 --sessions-per-day 60 --sql-noise 20 --out /tmp/wl
  *   npx tsx bench/generate-workload.ts --records 1000000 --dry        (generate only, no files)
+ *   npx tsx bench/generate-workload.ts --org-trail --records 1000000 --out /tmp/org
+ *       an organization trail: 40 accounts, 12 regions, ~1% Spark (--accounts, --org-regions,
+ *       --spark-share), S3 data events, KMS by AWS services, STS, EC2, Athena SQL, errors,
+ *       very large and non-ASCII records, digest and Insights files
  */
 import { parseArgs } from 'node:util';
 
+import { writeOrgTrail } from '../test/support/org-trail.js';
 import { planWorkload, writeS3LogFiles, type WorkloadOptions } from '../test/support/workload.js';
 
 const { values } = parseArgs({
@@ -23,6 +28,10 @@ const { values } = parseArgs({
     'poll-max': { type: 'string' },
     'failure-rate': { type: 'string' },
     regions: { type: 'string' },
+    'org-trail': { type: 'boolean', default: false },
+    accounts: { type: 'string' },
+    'org-regions': { type: 'string' },
+    'spark-share': { type: 'string' },
     dry: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -32,7 +41,8 @@ if (values.help || (!values.out && !values.dry)) {
   console.error(
     'usage: generate-workload --out DIR [--records N | --days D] [--seed S] [--end ISO] [--sessions-per-day N]\n' +
       '                         [--sql-noise PER_MIN] [--other-noise PER_MIN] [--poll-min S --poll-max S]\n' +
-      '                         [--failure-rate F] [--regions us-east-1,eu-west-1] [--dry]',
+      '                         [--failure-rate F] [--regions us-east-1,eu-west-1] [--dry]\n' +
+      '       generate-workload --org-trail --out DIR [--records N] [--seed S] [--accounts 40] [--org-regions 12] [--spark-share 0.01]',
   );
   process.exit(values.help ? 0 : 2);
 }
@@ -43,6 +53,22 @@ const num = (v: string | undefined): number | undefined => {
   if (!Number.isFinite(n)) throw new Error(`not a number: ${v}`);
   return n;
 };
+
+if (values['org-trail']) {
+  const summary = await writeOrgTrail(
+    {
+      records: num(values.records) ?? 1_000_000,
+      seed: num(values.seed),
+      accounts: num(values.accounts),
+      regions: num(values['org-regions']),
+      sparkShare: num(values['spark-share']),
+      sessionsPerDay: num(values['sessions-per-day']),
+    },
+    values.out!,
+  );
+  console.log(JSON.stringify(summary, null, 2));
+  process.exit(0);
+}
 
 const opts: WorkloadOptions = {
   seed: num(values.seed) ?? 42,

@@ -100,6 +100,38 @@ export async function ensureWorkload(name: string, opts: WorkloadOptions, log: (
   };
 }
 
+/** A generated data set cached under bench/.work/<name>: its files and what the generator said of them. */
+export interface CachedDataset<S> {
+  dir: string;
+  /** The S3 log tree under `dir`. */
+  logs: string;
+  summary: S;
+  reused: boolean;
+}
+
+/**
+ * A data set written by `write(dir)` under bench/.work/<name>, reused between runs when the
+ * marker says it was written with the same parameters by the same generator files.
+ */
+export async function ensureDataset<S>(name: string, params: unknown, generators: string[], log: (m: string) => void, write: (dir: string) => Promise<S>): Promise<CachedDataset<S>> {
+  const dir = path.join(WORK, name);
+  const marker = path.join(dir, '.params.json');
+  const stamps = generators.map((g) => `${fs.statSync(g).size}:${fs.statSync(g).mtimeMs}`);
+  const want = JSON.stringify({ params, stamps });
+  if (fs.existsSync(marker)) {
+    const m = JSON.parse(fs.readFileSync(marker, 'utf8')) as { key: string; summary: S };
+    if (m.key === want) return { dir, logs: path.join(dir, 'AWSLogs'), summary: m.summary, reused: true };
+  }
+  rmrf(dir);
+  fs.mkdirSync(dir, { recursive: true });
+  log(`generating ${name} ${JSON.stringify(params)} …`);
+  const t0 = performance.now();
+  const summary = await write(dir);
+  fs.writeFileSync(marker, JSON.stringify({ key: want, summary }));
+  log(`  done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  return { dir, logs: path.join(dir, 'AWSLogs'), summary, reused: false };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Child processes
 
@@ -179,6 +211,13 @@ export async function runCliTimed(args: string[], env: Record<string, string | u
       resolve({ code, stdout, stderr, wallMs: performance.now() - t0, peakRssBytes: peak || null, rssMethod: 'proc-poll' });
     });
   });
+}
+
+/** Runs a bench script (TypeScript, through tsx) in its own process; returns its JSON output and wall time. */
+export async function runBenchScript<T>(script: string, args: string[]): Promise<T & { wallMs: number }> {
+  const r = await runPlain(process.execPath, ['--import', 'tsx', path.join(BENCH_DIR, script), ...args], {});
+  if (r.code !== 0) throw new Error(`${script} ${args.join(' ')} failed (${r.code}): ${r.stderr.slice(0, 500)}`);
+  return { ...(JSON.parse(r.stdout) as T), wallMs: r.wallMs };
 }
 
 /** Runs a shell pipeline with bash; returns wall time and output. */

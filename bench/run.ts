@@ -2,8 +2,9 @@
  * The benchmark: `npm run bench` (builds first), or
  *
  *   npm run bench -- --quick            smaller sizes, a smoke run (< 2 minutes)
- *   npm run bench -- --only poll        one figure (names: ingest, session, digest, poll, poll-accounts, slash, alert, sqs, oncall;
- *                                       comma-separated or repeated for several)
+ *   npm run bench -- --only poll        one figure (names: ingest, org-trail, small-files, s3, busy-session,
+ *                                       session, digest, poll, poll-accounts, slash, alert, sqs, oncall;
+ *                                       comma-separated or repeated)
  *
  * Prints machine information and one table (| figure | value | target | ok |) and writes every
  * raw number to bench/results.json. Work files live in bench/.work (gitignored); generated
@@ -14,7 +15,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { BENCH_DIR, machineInfo, WORK, type BenchContext, type Figure, type FigureResult, type Row } from './lib.js';
-import { ingestFigure } from './ingest.bench.js';
+import { busySessionFigure, ingestFigure, orgTrailFigure, s3Figure, smallFilesFigure } from './ingest.bench.js';
 import { sessionFigure } from './session.bench.js';
 import { digestFigure } from './digest.bench.js';
 import { pollAccountsFigure, pollFigure } from './poll.bench.js';
@@ -29,7 +30,7 @@ process.on('warning', (w) => {
   if (w.name !== 'NodeVersionSupportWarning' && !w.message.includes('NodeVersionSupportWarning')) process.stderr.write(`${w.name}: ${w.message}\n`);
 });
 
-const FIGURES: Figure[] = [ingestFigure, sessionFigure, digestFigure, pollFigure, pollAccountsFigure, slashFigure, alertFigure, sqsFigure, oncallFigure];
+const FIGURES: Figure[] = [ingestFigure, orgTrailFigure, smallFilesFigure, s3Figure, busySessionFigure, sessionFigure, digestFigure, pollFigure, pollAccountsFigure, slashFigure, alertFigure, sqsFigure, oncallFigure];
 
 const { values } = parseArgs({
   options: {

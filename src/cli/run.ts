@@ -7,7 +7,10 @@ export const USAGE = `usage: ${PROGRAM} <command>
 commands:
   start                         poll CloudTrail, run the Slack app, digests and alerts until stopped
   poll --once                   one poll cycle of every region, then exit
-  ingest FILE...                import CloudTrail files (S3 logs .json/.json.gz, LookupEvents output, directories)
+  ingest FILE...                import CloudTrail files (S3 log files, LookupEvents output, arrays, JSON Lines;
+                                .json or .json.gz; directories of them)
+  ingest s3://BUCKET/PREFIX [--since YYYY-MM-DD] [--until YYYY-MM-DD]
+                                import a trail straight from S3 (resumable: objects read before are skipped)
   session ID [--json]           report on one Athena session (no ID: sessions active now)
   digest [--date YYYY-MM-DD] [--week] [--json] [--post] [--chart FILE.png]
                                 the digest of one day (default: yesterday in DIGEST_TIMEZONE),

@@ -266,4 +266,15 @@ export const MIGRATIONS: readonly string[] = [
 
   CREATE INDEX slack_posts_by_ts ON slack_posts (channel, ts) WHERE ts IS NOT NULL;
   `,
+  // 7: S3 objects read completely by \`ingest s3://…\` (a second run skips them)
+  `
+  CREATE TABLE ingested_objects (
+    bucket      TEXT NOT NULL,
+    key         TEXT NOT NULL,
+    etag        TEXT NOT NULL,
+    size        INTEGER NOT NULL,
+    ingested_at INTEGER NOT NULL,
+    PRIMARY KEY (bucket, key)
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -1,4 +1,4 @@
-import { Worker, type ResourceLimits } from 'node:worker_threads';
+import { Worker, type WorkerOptions } from 'node:worker_threads';
 
 /**
  * Starts a worker thread on a module next to `from` (pass `import.meta.url`), named without
@@ -6,7 +6,7 @@ import { Worker, type ResourceLimits } from 'node:worker_threads';
  * sources (tests, tsx) the worker loads the `.ts` module through tsx's API, because Node 20
  * workers do not take `--import`.
  */
-export function startWorker(from: string, name: string, o: { workerData: unknown; resourceLimits: ResourceLimits }): Worker {
+export function startWorker(from: string, name: string, o: Pick<WorkerOptions, 'workerData' | 'resourceLimits' | 'transferList'>): Worker {
   const fromSource = new URL(from).pathname.endsWith('.ts');
   const entry = new URL(`./${name}.${fromSource ? 'ts' : 'js'}`, from);
   if (!fromSource) return new Worker(entry, o);

@@ -1,4 +1,4 @@
-import { promises as fsp, type Dirent, type Stats } from 'node:fs';
+import fs, { type Dirent, type Stats } from 'node:fs';
 import path from 'node:path';
 import type { FileProblem, ListedFile, ReadOptions } from './types.js';
 
@@ -33,11 +33,17 @@ function byName(a: Dirent, b: Dirent): number {
 
 type ListOptions = Pick<ReadOptions, 'onSkipped' | 'onProblem'>;
 
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /**
  * Expand command-line paths into the CloudTrail files to read, in order. Directories are
  * walked recursively in sorted order, taking only `*.json`/`*.json.gz`; digest files are
  * skipped everywhere. A file named explicitly is taken whatever its name. Missing or
  * unreadable paths are reported through `onProblem`; nothing throws for bad paths.
+ *
+ * Each directory is read and its entries stat'ed with synchronous calls (an organization
+ * trail holds tens of thousands of files: promises for each cost twice the memory and more
+ * time), yielding to the event loop between directories.
  */
 export async function listCloudTrailFiles(paths: string[], opts: ListOptions = {}): Promise<ListedFile[]> {
   const out: ListedFile[] = [];
@@ -46,12 +52,12 @@ export async function listCloudTrailFiles(paths: string[], opts: ListOptions = {
   const problem = (file: string, reason: string): void => opts.onProblem?.({ file, reason } satisfies FileProblem);
   const skipped = (file: string, why: string): void => opts.onSkipped?.(file, why);
 
-  const addFile = (file: string, size: number): void => {
+  const addFile = (file: string, st: Stats): void => {
     if (isCloudTrailDigestPath(file)) return skipped(file, SKIP_DIGEST);
-    const key = path.resolve(file);
-    if (seenFiles.has(key)) return skipped(file, SKIP_DUPLICATE);
-    seenFiles.add(key);
-    out.push({ file, size });
+    const id = `${st.dev}:${st.ino}`; // the same file reached twice (named twice, or through a link)
+    if (seenFiles.has(id)) return skipped(file, SKIP_DUPLICATE);
+    seenFiles.add(id);
+    out.push({ file, size: st.size });
   };
 
   const walk = async (dir: string, st: Stats): Promise<void> => {
@@ -60,55 +66,47 @@ export async function listCloudTrailFiles(paths: string[], opts: ListOptions = {
     seenDirs.add(id);
     let entries: Dirent[];
     try {
-      entries = await fsp.readdir(dir, { withFileTypes: true });
+      entries = fs.readdirSync(dir, { withFileTypes: true });
     } catch (err) {
       return problem(dir, fsErrorReason(err));
     }
     entries.sort(byName);
-    // stat the candidates of this directory concurrently (sizes, symlink targets), then
-    // handle the entries in order.
-    const stats = await Promise.all(
-      entries.map(async (e): Promise<Stats | NodeJS.ErrnoException | null> => {
-        const full = path.join(dir, e.name);
-        if (e.isFile() && !hasJsonExtension(e.name)) return null;
-        if (!e.isFile() && !e.isDirectory() && !e.isSymbolicLink()) return null;
-        try {
-          return await fsp.stat(full);
-        } catch (err) {
-          return err as NodeJS.ErrnoException;
-        }
-      }),
-    );
-    for (let k = 0; k < entries.length; k++) {
-      const e = entries[k]!;
-      const s = stats[k];
+    for (const e of entries) {
       const full = path.join(dir, e.name);
-      if (s instanceof Error) {
-        problem(full, e.isSymbolicLink() ? `${fsErrorReason(s)} (broken symbolic link)` : fsErrorReason(s));
-      } else if (!s) {
-        skipped(full, e.isFile() ? SKIP_NOT_JSON : 'not a regular file');
-      } else if (s.isDirectory()) {
-        await walk(full, s);
-      } else if (!s.isFile()) {
-        skipped(full, 'not a regular file');
-      } else if (!hasJsonExtension(e.name)) {
-        skipped(full, SKIP_NOT_JSON); // a symlink to a non-JSON file
-      } else {
-        addFile(full, s.size);
+      if (e.isFile() && !hasJsonExtension(e.name)) {
+        skipped(full, SKIP_NOT_JSON);
+        continue;
       }
+      if (!e.isFile() && !e.isDirectory() && !e.isSymbolicLink()) {
+        skipped(full, 'not a regular file');
+        continue;
+      }
+      let s: Stats;
+      try {
+        s = fs.statSync(full);
+      } catch (err) {
+        problem(full, e.isSymbolicLink() ? `${fsErrorReason(err)} (broken symbolic link)` : fsErrorReason(err));
+        continue;
+      }
+      if (s.isDirectory()) {
+        await yieldToEventLoop();
+        await walk(full, s);
+      } else if (!s.isFile()) skipped(full, 'not a regular file');
+      else if (!hasJsonExtension(e.name)) skipped(full, SKIP_NOT_JSON); // a symlink to a non-JSON file
+      else addFile(full, s);
     }
   };
 
   for (const p of paths) {
     let st: Stats;
     try {
-      st = await fsp.stat(p);
+      st = fs.statSync(p);
     } catch (err) {
       problem(p, fsErrorReason(err));
       continue;
     }
     if (st.isDirectory()) await walk(p, st);
-    else if (st.isFile()) addFile(p, st.size);
+    else if (st.isFile()) addFile(p, st);
     else problem(p, 'not a regular file or directory');
   }
   return out;

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { VALUE_ABSENT, VALUE_ARRAY, VALUE_ESCAPED_STRING, VALUE_OBJECT, VALUE_SCALAR, VALUE_STRING } from '../../../src/records/prefilter.js';
 import { CloudTrailJsonScanner, parseCloudTrailText } from '../../../src/sources/files/index.js';
 import { referenceRecords, toLookupEvent } from '../../support/cloudtrail-records.js';
 
@@ -7,7 +8,11 @@ import { referenceRecords, toLookupEvent } from '../../support/cloudtrail-record
 function scanInChunks(text: string | Buffer, sizes: number[]) {
   const buf = typeof text === 'string' ? Buffer.from(text) : text;
   const items: string[] = [];
-  const scanner = new CloudTrailJsonScanner((t) => items.push(t));
+  const formats: string[] = [];
+  const scanner = new CloudTrailJsonScanner((bytes, start, end, format) => {
+    items.push(bytes.toString('utf8', start, end));
+    formats.push(format);
+  });
   let pos = 0;
   let k = 0;
   while (pos < buf.length) {
@@ -15,7 +20,7 @@ function scanInChunks(text: string | Buffer, sizes: number[]) {
     if (!scanner.write(buf.subarray(pos, pos + size))) break;
     pos += size;
   }
-  return { items, problem: scanner.end(), format: scanner.format };
+  return { format: scanner.format, items, formats, problem: scanner.end() };
 }
 
 const TRICKY = 'a}\\"]{ é 日本 \\\\ \\u00e9 [[{{';
@@ -78,12 +83,13 @@ describe('CloudTrailJsonScanner', () => {
     const r = parseCloudTrailText(
       '{"a":1,"b":-2.5e3,"c":true,"d":null,"Records":"no","Events":{"x":[]},"Records":[{"r":1}],"Events":[{"e":1}],"z":[]}',
     );
-    expect(r).toEqual({ format: 'records', items: ['{"r":1}'], problem: null });
+    expect(r).toEqual({ format: 'records', items: ['{"r":1}'], formats: ['records'], problem: null });
   });
 
   it('accepts a UTF-8 BOM and an empty array', () => {
-    expect(parseCloudTrailText('\ufeff {"Records": []}\n')).toEqual({ format: 'records', items: [], problem: null });
-    expect(scanInChunks('\ufeff{"Records":[]}', [1])).toEqual({ format: 'records', items: [], problem: null });
+    expect(parseCloudTrailText('\ufeff {"Records": []}\n')).toEqual({ format: 'records', items: [], formats: [], problem: null });
+    expect(scanInChunks('\ufeff{"Records":[]}', [1])).toEqual({ format: 'records', items: [], formats: [], problem: null });
+    expect(parseCloudTrailText('\ufeff[]')).toEqual({ format: null, items: [], formats: [], problem: null });
   });
 
   it.each([
@@ -91,8 +97,8 @@ describe('CloudTrailJsonScanner', () => {
     ['   \n', 'not JSON'],
     ['hello', 'not JSON'],
     ['<html></html>', 'not JSON'],
-    ['[{"eventName":"x"}]', 'not a CloudTrail file'],
     ['"Records"', 'not a CloudTrail file'],
+    ['42', 'not a CloudTrail file'],
     ['{}', 'no Records or Events array'],
     ['{"Records":null,"NextToken":"x"}', 'no Records or Events array'],
     ['{"Records":[{"a":1}', 'truncated JSON at byte 19'],
@@ -102,7 +108,14 @@ describe('CloudTrailJsonScanner', () => {
     ['{"Records":[{"a":1},]}', "corrupt JSON at byte 20: unexpected ']'"],
     ['{"Records":[{"a":[1}]}', "corrupt JSON at byte 19: unexpected '}'"],
     ['{"Records" [] }', "corrupt JSON at byte 11: unexpected '['"],
-    ['{"Records":[]} {}', 'trailing data after JSON at byte 15'],
+    ['{"Records":[]} x', 'trailing data after JSON at byte 15'],
+    ['{"Records":[]} 42', 'trailing data after JSON at byte 15'],
+    ['{"Records":[]} {}', '1 top-level object that is neither a record nor a Records/Events file skipped (first at byte 15)'],
+    ['{"hello":"world"}', 'no Records or Events array'],
+    ['{"eventVersion":"1.08"}\n{"hello":"world"}\n', '1 top-level object that is neither a record nor a Records/Events file skipped (first at byte 24)'],
+    ['[{"a":1}] [', 'truncated JSON at byte 11'],
+    ['{"eventVersion":"1.08"', 'truncated JSON at byte 22'],
+    ['{"eventVersion":"1.08"]', "corrupt JSON at byte 22: unexpected ']'"],
   ])('reports %j as %j', (text, reason) => {
     expect(parseCloudTrailText(text).problem).toBe(reason);
     expect(scanInChunks(text, [1]).problem).toBe(reason);
@@ -116,7 +129,7 @@ describe('CloudTrailJsonScanner', () => {
 
   it('drops elements larger than maxElementBytes without buffering them', () => {
     const items: string[] = [];
-    const s = new CloudTrailJsonScanner((t) => items.push(t), { maxElementBytes: 20 });
+    const s = new CloudTrailJsonScanner((bytes, start, end) => items.push(bytes.toString('utf8', start, end)), { maxElementBytes: 20 });
     const big = JSON.stringify({ k: 'x'.repeat(100) });
     const text = Buffer.from(`{"Records":[{"a":1},${big},{"b":2},${big}]}`);
     for (let i = 0; i < text.length; i += 7) s.write(text.subarray(i, i + 7));
@@ -152,6 +165,78 @@ describe('CloudTrailJsonScanner', () => {
           if (indent === undefined) expect(r.items).toEqual(recs.map((x) => JSON.stringify(x)));
         },
       ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('reads bare arrays, JSON Lines and concatenated files, telling records from LookupEvents items', () => {
+    const recs = referenceRecords();
+    const events = recs.map(toLookupEvent);
+    const text =
+      `${JSON.stringify(recs, null, 2)}\n` + // jq .Records
+      `${JSON.stringify(events)}` + // jq .Events, no newline after
+      `${JSON.stringify({ Records: recs.slice(0, 1) })}\r\n` + // zcat of a log file
+      `${JSON.stringify(events[1])}\n\n${JSON.stringify(recs[2])}\n` + // JSON Lines, a blank line
+      `{"NextToken":"t","Events":${JSON.stringify(events.slice(0, 1))}}` + // LookupEvents output
+      `{"note":1,"Records":${JSON.stringify(recs.slice(3))}}`; // a container whose array is not first
+    const expected = [...recs, ...events, recs[0], events[1], recs[2], events[0], ...recs.slice(3)];
+    const formats = [...recs.map(() => 'records'), ...events.map(() => 'events'), 'records', 'events', 'records', 'events', ...recs.slice(3).map(() => 'records')];
+    const whole = parseCloudTrailText(text);
+    expect(whole.problem).toBeNull();
+    expect(whole.items.map((t) => JSON.parse(t))).toEqual(expected);
+    expect(whole.formats).toEqual(formats);
+    for (const sizes of [[1], [2, 3, 5, 7], [61]]) expect(scanInChunks(text, sizes)).toEqual(whole);
+  });
+
+  it('locates the top-level fields of each element: depth 1 only, last occurrence, kind of value', () => {
+    const fieldsSeen: Array<Record<string, unknown>> = [];
+    const names = ['eventSource', 'eventName', 'eventType', 'count'];
+    const kinds = ['absent', 'string', 'escaped', 'object', 'array', 'scalar'];
+    expect([VALUE_ABSENT, VALUE_STRING, VALUE_ESCAPED_STRING, VALUE_OBJECT, VALUE_ARRAY, VALUE_SCALAR]).toEqual([0, 1, 2, 3, 4, 5]);
+    const texts = [
+      '{"requestParameters":{"eventSource":"nested","eventName":"nested"},"eventSource" : "s3.amazonaws.com","x":"\\"eventName\\":\\"in a string\\"","eventName":"A","eventName":"B"}',
+      '{"eventSource":"athena\\u002eamazonaws.com","eventType":{"eventSource":1},"count":-1.5e3,"eventName":["x"]}',
+      '{"event\\u0053ource":"athena.amazonaws.com"}',
+    ];
+    const text = `[${texts.join(',')}]`;
+    for (const sizes of [[text.length], [1], [3, 11]]) {
+      fieldsSeen.length = 0;
+      const scanner = new CloudTrailJsonScanner(
+        (bytes, _s, _e, _f, fields) => {
+          const seen: Record<string, unknown> = { escapedKey: fields.escapedKey };
+          names.forEach((n, slot) => {
+            const k = fields.kind[slot]!;
+            seen[n] = k === VALUE_STRING || k === VALUE_ESCAPED_STRING ? `${kinds[k]}:${bytes.toString('utf8', fields.start[slot], fields.end[slot])}` : kinds[k];
+          });
+          fieldsSeen.push(seen);
+        },
+        { fields: names },
+      );
+      const buf = Buffer.from(text);
+      for (let pos = 0, k = 0; pos < buf.length; pos += sizes[k++ % sizes.length]!) scanner.write(buf.subarray(pos, pos + sizes[k % sizes.length]!));
+      expect(scanner.end()).toBeNull();
+      expect(fieldsSeen).toEqual([
+        { escapedKey: false, eventSource: 'string:s3.amazonaws.com', eventName: 'string:B', eventType: 'absent', count: 'absent' },
+        { escapedKey: false, eventSource: 'escaped:athena\\u002eamazonaws.com', eventName: 'array', eventType: 'object', count: 'scalar' },
+        { escapedKey: true, eventSource: 'absent', eventName: 'absent', eventType: 'absent', count: 'absent' },
+      ]);
+    }
+  });
+
+  it('property: JSON Lines and bare arrays of random records round-trip through random chunkings', () => {
+    const value = fc.letrec((tie) => ({
+      leaf: fc.oneof(fc.string({ unit: 'grapheme' }), fc.constantFrom('}', ']', '{', '[', '"', '\\', '\n', 'é日本'), fc.integer(), fc.boolean(), fc.constant(null)),
+      node: fc.oneof({ depthSize: 'small' }, tie('leaf'), fc.array(tie('node'), { maxLength: 3 }), tie('obj')),
+      obj: fc.dictionary(fc.string({ unit: 'grapheme' }), tie('node'), { maxKeys: 3 }),
+    }));
+    const recordLike = value.obj.map((o) => ({ eventVersion: '1.08', ...o }));
+    fc.assert(
+      fc.property(fc.array(recordLike, { minLength: 1, maxLength: 6 }), fc.boolean(), fc.array(fc.integer({ min: 1, max: 30 }), { minLength: 1, maxLength: 4 }), (recs, lines, sizes) => {
+        const text = lines ? recs.map((r) => JSON.stringify(r)).join('\n') : JSON.stringify(recs, null, 1);
+        const r = scanInChunks(text, sizes);
+        expect(r.problem).toBeNull();
+        expect(r.items.map((t) => JSON.parse(t))).toEqual(recs);
+      }),
       { numRuns: 300 },
     );
   });

@@ -235,25 +235,49 @@ describe.each([
     expect(c.problems).toEqual([{ file: bad, reason: 'gzip: unexpected end of file' }]);
   });
 
-  it('reports corrupt gzip, non-JSON, non-object and array-less files', async () => {
+  it('reports corrupt gzip, non-JSON, scalar and array-less files', async () => {
     const corrupt = Buffer.from(zlib.gzipSync('{"Records":[{"a":1}]}'));
     corrupt.fill(0xff, 10, 20);
     const files = [
       write('bad/corrupt.json.gz', corrupt),
       write('bad/html.json', '<html>nope</html>'),
-      write('bad/array.json', '[{"eventName":"x"}]'),
+      write('bad/scalar.json', '"Records"'),
       write('bad/other.json', '{"digestStartTime":"x","logFiles":[]}'),
       write('bad/empty.json', ''),
       write('bad/empty-records.json.gz', '{"Records":[]}', true),
+      write('bad/empty-array.json.gz', '[]', true),
     ];
     const c = await collect(files);
     expect(c.batches).toEqual([]);
     expect(c.problems.map((p) => [path.basename(p.file), p.reason.replace(/^gzip: .*/, 'gzip: …')])).toEqual([
       ['corrupt.json.gz', 'gzip: …'],
       ['html.json', 'not JSON'],
-      ['array.json', 'not a CloudTrail file'],
+      ['scalar.json', 'not a CloudTrail file'],
       ['other.json', 'no Records or Events array'],
       ['empty.json', 'empty file'],
+    ]);
+  });
+
+  it('reads bare arrays and JSON Lines of records and LookupEvents items, plain and gzipped', async () => {
+    const recs = [...referenceRecords(), ...trickyRecords(3)];
+    const events = recs.map(toLookupEvent);
+    const files = [
+      write('shapes/jq-records.json', JSON.stringify(recs, null, 2)),
+      write('shapes/jq-events.json.gz', JSON.stringify(events, null, 2), true),
+      write('shapes/records.jsonl.json', recs.map((r) => JSON.stringify(r)).join('\n') + '\n'),
+      write('shapes/events.jsonl.json.gz', events.map((e) => JSON.stringify(e)).join('\r\n'), true),
+      // zcat of several log files: containers one after the other, with or without a newline
+      write('shapes/concatenated.json', `${JSON.stringify({ Records: recs.slice(0, 2) })}${JSON.stringify({ Records: recs.slice(2) })}\n`),
+    ];
+    const c = await collect(files, { chunkSize: 97 });
+    expect(c.problems).toEqual([]);
+    expect(items(c)).toEqual([...recs, ...events, ...recs, ...events, ...recs]);
+    expect(c.batches.map((b) => [path.basename(b.file), b.format])).toEqual([
+      ['jq-records.json', 'records'],
+      ['jq-events.json.gz', 'events'],
+      ['records.jsonl.json', 'records'],
+      ['events.jsonl.json.gz', 'events'],
+      ['concatenated.json', 'records'],
     ]);
   });
 
