@@ -196,7 +196,7 @@ describe('athena-session-bot ingest s3:// (the built CLI)', () => {
     expect(remembered.length).toBeGreaterThan(0);
     expect(remembered.length * 1000).toBeLessThanOrEqual(kept);
     // Every object remembered has all of its records stored.
-    const stored = new Set(after.db.prepare('SELECT event_id FROM records').pluck().all() as string[]);
+    const stored = new Set(after.db.prepare('SELECT event_id FROM all_records').pluck().all() as string[]);
     for (const key of remembered) {
       const n = Number(/(\d{4})\.json\.gz$/.exec(key)![1]);
       expect(records.slice(n * 1000, (n + 1) * 1000).every((r) => stored.has(r.eventID)), key).toBe(true);
