@@ -4,7 +4,8 @@
  * run by bench/ceilings.ts, one thread each:
  *
  *  - ingest:       1,000,000 all-Athena records in 18,679 gzipped S3 log files (seed 42);
- *                  ceiling: one thread's gunzip + JSON.parse; and `zcat | jq` for one session;
+ *                  ceilings: one thread's gunzip + JSON.parse, one thread's SQLite writes of
+ *                  the same records; and `zcat | jq` for one session;
  *  - org-trail:    a 1,000,000-record organization trail (~1% Spark); ceilings: gunzip +
  *                  JSON.parse, and gunzip + substring prefilter;
  *  - small-files:  the all-Athena records ~19 to a file (52,108 files); ceiling: gunzip +
@@ -159,6 +160,9 @@ export const ingestFigure: Figure = {
     const summary = parseIngestSummary(run.stdout);
     const product: Measured = { run, summary, rps: summary.read / (run.wallMs / 1000) };
     const parse = await ceiling(ctx, 'parse', workload.logs);
+    ctx.log('timing: one thread writing the same records into a fresh store …');
+    const writeOnly = await runBenchScript<Omit<Ceiling, 'rps'>>('ceilings.ts', ['write', db]);
+    const write = { ...writeOnly, rps: writeOnly.records / (writeOnly.ms / 1000) };
 
     // The same question answered with the tools a user has today: zcat | jq.
     const session = sessionsBySize(workload)[0]!;
@@ -170,8 +174,8 @@ export const ingestFigure: Figure = {
       const r = await runCliTimed(['session', session.sessionId], { DATABASE_PATH: db });
       if (r.code !== 0) throw new Error(`session failed: ${r.stderr}`);
       sessionRuns.push(r.wallMs);
-      const m = /(\d+) CloudTrail records/.exec(r.stdout);
-      if (m) storeRecords = Number(m[1]);
+      const m = /([\d,]+) CloudTrail records?\b/.exec(r.stdout);
+      if (m) storeRecords = Number(m[1]!.replace(/,/g, ''));
     }
     const sessionMs = median(sessionRuns);
     return {
@@ -179,6 +183,8 @@ export const ingestFigure: Figure = {
         { figure: `ingest ${n0(summary.read)} all-Athena records (${n0(summary.files)} .json.gz files)`, value: rpsValue(product), target: `≥ ${n0(INGEST_TARGET_RPS)} records/s`, ok: product.rps >= INGEST_TARGET_RPS },
         { figure: '… ceiling: one thread gunzip + JSON.parse', value: `${n0(parse.rps)} records/s`, target: '—', ok: null },
         { figure: '… ratio ingest ÷ parse ceiling', value: ratio(product.rps, parse.rps), target: '—', ok: null },
+        { figure: '… ceiling: one thread SQLite writes alone (records in memory)', value: `${n0(write.rps)} records/s`, target: '—', ok: null },
+        { figure: '… ratio ingest ÷ write ceiling', value: ratio(product.rps, write.rps), target: '—', ok: null },
         rssRow('… ingest', product),
         { figure: `zcat | jq, one session (${jq.matched} records)`, value: secs(jq.wallMs), target: '—', ok: null },
         { figure: 'jq ÷ (ingest + session ID)', value: `${(jq.wallMs / (run.wallMs + sessionMs)).toFixed(2)}×`, target: '—', ok: null },
@@ -188,6 +194,7 @@ export const ingestFigure: Figure = {
         workload: { ...bigWorkloadOptions(ctx.quick), dir: workload.dir, reused: workload.reused, files: workload.summary.logFiles, gzBytes: workload.summary.bytes, jsonBytes: workload.summary.uncompressedBytes },
         ingest: rawOf(product),
         parseCeiling: parse,
+        writeCeiling: write,
         jq: { sessionId: session.sessionId, calculations: session.calculations, ...jq },
         sessionCli: { wallMs: sessionRuns, medianMs: sessionMs, recordsInReport: storeRecords },
       },

@@ -22,15 +22,8 @@ const { port, stop, settings } = workerData as ReaderThreadData;
 const stopFlag = new Int32Array(stop);
 const send = (m: FromReader) => control.postMessage(m);
 
-let inserted = 0;
-let duplicates = 0;
-const writer = portWriter(port, {
-  maxInFlight: settings.maxInFlight,
-  onWritten: (rows, n) => {
-    inserted += n;
-    duplicates += rows - n;
-  },
-});
+let rows = 0;
+const writer = portWriter(port, { maxInFlight: settings.maxInFlight, onTaken: (n) => (rows += n) });
 let s3: S3Reader | undefined;
 const reader = createItemReader({
   writer,
@@ -54,7 +47,7 @@ try {
     const m = queue.shift()!;
     if (m.kind === 'end') {
       await reader.finish();
-      send({ kind: 'finished', inserted, duplicates });
+      send({ kind: 'finished', rows });
       break;
     }
     send({ kind: 'done', report: await reader.read(m.items) });

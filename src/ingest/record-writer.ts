@@ -48,7 +48,7 @@ const writerError = (m: { message: string; storeError: boolean }): Error =>
  * unanswered at a time (bounding memory); errors from the writer surface as StoreError where
  * the store failed, so readers see the same errors as with `storeWriter`.
  */
-export function portWriter(port: MessagePort, o: { maxInFlight: number; onWritten: OnWritten }): RecordWriter {
+export function portWriter(port: MessagePort, o: { maxInFlight: number; onTaken: (rows: number) => void }): RecordWriter {
   let inFlight = 0;
   let failure: Error | undefined;
   let wake: (() => void) | undefined;
@@ -60,7 +60,7 @@ export function portWriter(port: MessagePort, o: { maxInFlight: number; onWritte
   port.on('message', (m: FromWriterPort) => {
     if (m.kind === 'ack') {
       inFlight--;
-      if (m.rows > 0) o.onWritten(m.rows, m.inserted);
+      if (m.rows > 0) o.onTaken(m.rows);
     } else {
       failure ??= writerError(m);
     }
@@ -94,8 +94,8 @@ export interface WriterThread {
   readonly readerPorts: MessagePort[];
   /** Rejects as soon as the thread fails (StoreError where the store failed). */
   readonly failed: Promise<never>;
-  /** Commits everything and waits for the thread to close the store and exit. */
-  finish(): Promise<void>;
+  /** Commits everything and waits for the thread to close the store and exit; resolves with the rows that were new. */
+  finish(): Promise<number>;
   /** Stops at once; what was committed stays. */
   abort(): Promise<void>;
 }
@@ -118,12 +118,12 @@ export function startWriterThread(o: { databasePath: string; commitRows: number;
   let rejectFailed!: (err: Error) => void;
   const failed = new Promise<never>((_, reject) => (rejectFailed = reject));
   failed.catch(() => undefined); // observed by whoever races it; never an unhandled rejection
-  let resolveDone!: () => void;
-  const finished = new Promise<void>((resolve) => (resolveDone = resolve));
+  let resolveDone!: (inserted: number) => void;
+  const finished = new Promise<number>((resolve) => (resolveDone = resolve));
   worker.on('message', (m: FromWriterControl) => {
     if (m.kind === 'done') {
       done = true;
-      resolveDone();
+      resolveDone(m.inserted);
     } else {
       rejectFailed(writerError(m));
     }
@@ -138,8 +138,9 @@ export function startWriterThread(o: { databasePath: string; commitRows: number;
     failed,
     async finish() {
       worker.postMessage({ kind: 'end' } satisfies ToWriterControl);
-      await Promise.race([finished, failed]);
+      const inserted = await Promise.race([finished, failed]);
       await exited;
+      return inserted;
     },
     async abort() {
       await worker.terminate();

@@ -50,8 +50,8 @@ export type ToWriter =
 
 /** What the writer thread answers a reader. */
 export type FromWriterPort =
-  /** A message was written (not yet committed): `rows` of it, `inserted` of them new. */
-  | { kind: 'ack'; rows: number; inserted: number }
+  /** A message was taken (to be written, and committed, with the next ones): `rows` of it. */
+  | { kind: 'ack'; rows: number }
   /** Writing failed; nothing after the last commit is stored. */
   | { kind: 'failed'; message: string; storeError: boolean };
 
@@ -59,7 +59,10 @@ export type FromWriterPort =
 export type ToWriterControl = { kind: 'end' };
 
 /** What the writer thread tells the coordinator. */
-export type FromWriterControl = { kind: 'done' } | { kind: 'failed'; message: string; storeError: boolean };
+export type FromWriterControl =
+  /** Everything is committed: `inserted` rows were new. */
+  | { kind: 'done'; inserted: number }
+  | { kind: 'failed'; message: string; storeError: boolean };
 
 export interface WriterThreadData {
   databasePath: string;
@@ -99,8 +102,8 @@ export type ToReader = { kind: 'job'; items: ReadItem[] } | { kind: 'end' };
 /** What a reader thread reports. */
 export type FromReader =
   | { kind: 'done'; report: JobReport }
-  /** After 'end': everything it sent is written (not necessarily committed). */
-  | { kind: 'finished'; inserted: number; duplicates: number }
+  /** After 'end': the writer has taken everything it sent, `rows` in all. */
+  | { kind: 'finished'; rows: number }
   | { kind: 'failed'; message: string; storeError: boolean };
 
 /** What the S3 ingest thread is given. */

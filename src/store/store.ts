@@ -100,13 +100,22 @@ export const RECORD_VALUE_COUNT = 18;
 
 // Positions in a row's values that routing reads.
 const V_EVENT_NAME = 2;
-const V_SESSION = 4;
-const V_CALCULATION = 5;
 const V_PRINCIPAL = 8;
 const V_PRINCIPAL_ARN = 9;
 const V_ERROR = 10;
 const V_READ_ONLY = 11;
 const V_BOT_AGENT = 17;
+
+/** Values in one array of `insertRecordChunks` stay below this: a read is referred to as chunk × it + position. */
+const READ_REF_CHUNK = 2 ** 24;
+
+/** Routine reads written by one multi-row statement. */
+const READS_PER_STATEMENT = 50;
+
+/** A read's values for the `reads` insert, caller details (source IP, access key) left out: never shown for a read. */
+function pushReadArgs(out: RecordValue[], v: readonly RecordValue[], i: number, now: number): void {
+  out.push(v[i]!, v[i + 1]!, v[i + 2]!, v[i + 3]!, v[i + 4]!, v[i + 5]!, v[i + 6]!, v[i + 7]!, v[i + 8]!, v[i + 9]!, v[i + 10]!, v[i + 11]!, null, null, v[i + 14]!, v[i + 15]!, v[i + 16]!, now);
+}
 
 /** Where a record lives: the sessions' history, the routine reads, or set apart (the bot's own calls…). */
 type Route = 'records' | 'reads' | SetApartReason;
@@ -181,6 +190,11 @@ function toDetail(row: RecordRow): EventDetail {
 export class Store {
   readonly db: Database.Database;
   private readonly stmts;
+  /**
+   * Within `begin`…`commit`: the `reads` rowid after which rows are not yet counted into
+   * `read_stats` (undefined: none yet). Null outside such a transaction: reads are counted as written.
+   */
+  private bulkReadsFrom: number | null | undefined = null;
   private rules: CallerRules = NO_CALLER_RULES;
   private classify = callerClassifier(NO_CALLER_RULES);
 
@@ -190,11 +204,14 @@ export class Store {
     this.stmts = {
       insertRecord: db.prepare(`INSERT OR IGNORE INTO records (${RECORD_COLUMNS}, ingested_at) VALUES (${placeholders})`),
       insertRead: db.prepare(`INSERT OR IGNORE INTO reads (${RECORD_COLUMNS}, ingested_at) VALUES (${placeholders})`),
-      insertOwn: db.prepare(`INSERT OR IGNORE INTO own_calls (${RECORD_COLUMNS}, ingested_at, reason) VALUES (${placeholders}, ?)`),
-      bumpReadStats: db.prepare(
-        `INSERT INTO read_stats (session_id, calculation_id, n, first_at, last_at) VALUES (?, ?, ?, ?, ?)
+      insertReads: db.prepare(`INSERT OR IGNORE INTO reads (${RECORD_COLUMNS}, ingested_at) VALUES ${Array(READS_PER_STATEMENT).fill(`(${placeholders})`).join(', ')}`),
+      lastReadRowid: db.prepare('SELECT max(rowid) AS r FROM reads'),
+      countNewReads: db.prepare(
+        `INSERT INTO read_stats (session_id, calculation_id, n, first_at, last_at)
+         SELECT coalesce(session_id, ''), coalesce(calculation_id, ''), count(*), min(event_time), max(event_time) FROM reads WHERE rowid > ? GROUP BY 1, 2 ORDER BY 1, 2
          ON CONFLICT (session_id, calculation_id) DO UPDATE SET n = n + excluded.n, first_at = min(first_at, excluded.first_at), last_at = max(last_at, excluded.last_at)`,
       ),
+      insertOwn: db.prepare(`INSERT OR IGNORE INTO own_calls (${RECORD_COLUMNS}, ingested_at, reason) VALUES (${placeholders}, ?)`),
       readStatsOfSession: db.prepare(`SELECT calculation_id, n, last_at FROM read_stats WHERE session_id = ?`),
       readStatsOfCalculation: db.prepare(`SELECT n, last_at FROM read_stats WHERE session_id = '' AND calculation_id = ?`),
       readSessionsBetween: db.prepare(`SELECT DISTINCT session_id FROM read_stats WHERE last_at >= ? AND first_at < ? AND session_id != ''`),
@@ -292,7 +309,7 @@ export class Store {
   private insertEventsUnsafe(events: readonly NotebookEvent[], now: number): number {
     const values: RecordValue[] = [];
     for (const e of events) pushRecordValues(values, e);
-    return this.insertRecordValuesUnsafe(values, now);
+    return this.insertRecordChunksUnsafe([values], now);
   }
 
   /**
@@ -301,38 +318,65 @@ export class Store {
    * primitives crosses threads far more cheaply than objects. Returns how many were new.
    */
   insertRecordValues(values: readonly RecordValue[], now: number): number {
-    return this.write(() => this.insertRecordValuesUnsafe(values, now));
+    return this.write(() => this.insertRecordChunksUnsafe([values], now));
   }
 
-  private insertRecordValuesUnsafe(v: readonly RecordValue[], now: number): number {
-    if (v.length % RECORD_VALUE_COUNT !== 0) throw new TypeError(`record values: ${v.length} is not a multiple of ${RECORD_VALUE_COUNT}`);
-    const { insertRecord, insertRead, insertOwn } = this.stmts;
+  /** `insertRecordValues` over several arrays of values, written as one batch. */
+  insertRecordChunks(chunks: ReadonlyArray<readonly RecordValue[]>, now: number): number {
+    return this.write(() => this.insertRecordChunksUnsafe(chunks, now));
+  }
+
+  private insertRecordChunksUnsafe(chunks: ReadonlyArray<readonly RecordValue[]>, now: number): number {
+    const { insertRecord, insertOwn } = this.stmts;
     let inserted = 0;
-    // Routine reads are counted per session and calculation once per call, not once per row.
-    const readStats = new Map<string, [session: string, calculation: string, n: number, first: number, last: number]>();
-    // Positional parameters, in RECORD_COLUMNS order: binding is the hot loop of an ingest.
-    for (let i = 0; i < v.length; i += RECORD_VALUE_COUNT) {
-      const route = this.routeOf(v, i);
-      const changes =
-        route === 'records' || route === 'reads'
-          ? (route === 'records' ? insertRecord : insertRead).run(v[i], v[i + 1], v[i + 2], v[i + 3], v[i + 4], v[i + 5], v[i + 6], v[i + 7], v[i + 8], v[i + 9], v[i + 10], v[i + 11], v[i + 12], v[i + 13], v[i + 14], v[i + 15], v[i + 16], now).changes
-          : insertOwn.run(v[i], v[i + 1], v[i + 2], v[i + 3], v[i + 4], v[i + 5], v[i + 6], v[i + 7], v[i + 8], v[i + 9], v[i + 10], v[i + 11], v[i + 12], v[i + 13], v[i + 14], v[i + 15], v[i + 16], now, route).changes;
-      if (changes === 0) continue;
-      inserted++;
-      if (route === 'reads') {
-        const session = (v[i + V_SESSION] as string | null) ?? '';
-        const calculation = (v[i + V_CALCULATION] as string | null) ?? '';
-        const t = v[i + 1] as number;
-        const key = `${session}|${calculation}`;
-        const stat = readStats.get(key);
-        if (stat) {
-          stat[2]++;
-          if (t < stat[3]) stat[3] = t;
-          if (t > stat[4]) stat[4] = t;
-        } else readStats.set(key, [session, calculation, 1, t, t]);
+    // Routine reads (most rows of a busy trail) are gathered and written together below, each
+    // as chunk × READ_REF_CHUNK + position.
+    const reads: number[] = [];
+    for (let c = 0; c < chunks.length; c++) {
+      const v = chunks[c]!;
+      if (v.length % RECORD_VALUE_COUNT !== 0) throw new TypeError(`record values: ${v.length} is not a multiple of ${RECORD_VALUE_COUNT}`);
+      if (v.length >= READ_REF_CHUNK) throw new RangeError(`record values: ${v.length} in one array (at most ${READ_REF_CHUNK - 1})`);
+      // Positional parameters, in RECORD_COLUMNS order: binding is the hot loop of an ingest.
+      for (let i = 0; i < v.length; i += RECORD_VALUE_COUNT) {
+        const route = this.routeOf(v, i);
+        if (route === 'reads') reads.push(c * READ_REF_CHUNK + i);
+        else if (route === 'records') inserted += insertRecord.run(v[i], v[i + 1], v[i + 2], v[i + 3], v[i + 4], v[i + 5], v[i + 6], v[i + 7], v[i + 8], v[i + 9], v[i + 10], v[i + 11], v[i + 12], v[i + 13], v[i + 14], v[i + 15], v[i + 16], now).changes;
+        else inserted += insertOwn.run(v[i], v[i + 1], v[i + 2], v[i + 3], v[i + 4], v[i + 5], v[i + 6], v[i + 7], v[i + 8], v[i + 9], v[i + 10], v[i + 11], v[i + 12], v[i + 13], v[i + 14], v[i + 15], v[i + 16], now, route).changes;
       }
     }
-    for (const stat of readStats.values()) this.stmts.bumpReadStats.run(...stat);
+    if (reads.length) inserted += this.insertReads(chunks, reads, now);
+    return inserted;
+  }
+
+  /**
+   * Writes routine reads: in eventID order (neighbours in the key's B-tree, fewer pages touched),
+   * many rows a statement, caller details left out (never shown for a read). The rows that were
+   * new are the ones appended past the table's last rowid, and are counted into `read_stats` by
+   * one statement: a duplicate (a re-read lookback page) is never counted twice.
+   */
+  private insertReads(chunks: ReadonlyArray<readonly RecordValue[]>, refs: number[], now: number): number {
+    const key = (ref: number) => chunks[Math.floor(ref / READ_REF_CHUNK)]![ref % READ_REF_CHUNK] as string;
+    const sorted = refs.map((ref) => ({ ref, id: key(ref) })).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const before = (this.stmts.lastReadRowid.get() as { r: number | null }).r ?? 0;
+    const args: RecordValue[] = [];
+    const push = (ref: number) => pushReadArgs(args, chunks[Math.floor(ref / READ_REF_CHUNK)]!, ref % READ_REF_CHUNK, now);
+    let inserted = 0;
+    let k = 0;
+    for (; k + READS_PER_STATEMENT <= sorted.length; k += READS_PER_STATEMENT) {
+      args.length = 0;
+      for (let j = k; j < k + READS_PER_STATEMENT; j++) push(sorted[j]!.ref);
+      inserted += this.stmts.insertReads.run(...args).changes;
+    }
+    for (; k < sorted.length; k++) {
+      args.length = 0;
+      push(sorted[k]!.ref);
+      inserted += this.stmts.insertRead.run(...args).changes;
+    }
+    if (!inserted) return 0;
+    // Inside a bulk transaction the new reads are counted once, at commit: one GROUP BY over
+    // tens of thousands of rows instead of one per batch.
+    if (this.bulkReadsFrom === null) this.stmts.countNewReads.run(before);
+    else if (this.bulkReadsFrom === undefined) this.bulkReadsFrom = before;
     return inserted;
   }
 
@@ -710,15 +754,21 @@ export class Store {
    */
   begin(): void {
     this.guard(() => this.db.exec('BEGIN IMMEDIATE'));
+    this.bulkReadsFrom = undefined;
   }
 
   commit(): void {
-    this.guard(() => this.db.exec('COMMIT'));
+    this.guard(() => {
+      if (this.bulkReadsFrom !== undefined && this.bulkReadsFrom !== null) this.stmts.countNewReads.run(this.bulkReadsFrom);
+      this.db.exec('COMMIT');
+    });
+    this.bulkReadsFrom = null;
   }
 
   /** Abandons the open transaction, if any. */
   rollback(): void {
     if (this.db.inTransaction) this.db.exec('ROLLBACK');
+    this.bulkReadsFrom = null;
   }
 
   private guard<T>(fn: () => T): T {

@@ -184,10 +184,10 @@ describe('athena-session-bot ingest s3:// (the built CLI)', () => {
     writeGzippedLogs(dir, records, 1000);
     await s3.uploadTree('crash', path.join(dir, 'AWSLogs'), 'AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/02/');
     const cliEnv = { ...s3.env, DATABASE_PATH: path.join(dir, 'store.sqlite') };
-    // Objects of 1,000 records make messages of 1,000 rows: the 51st is written, not committed, when the process dies.
-    const killed = await runCli(['ingest', 's3://crash/AWSLogs/'], { ...cliEnv, ATHENA_BOT_FAILPOINTS: 'ingest.rows-written:51' });
+    // The writer writes ten batches of 5,000 rows, commits, and dies having written the eleventh.
+    const killed = await runCli(['ingest', 's3://crash/AWSLogs/'], { ...cliEnv, ATHENA_BOT_FAILPOINTS: 'ingest.rows-written:11' });
     expect(killed.code).toBeNull();
-    expect(killed.stderr).toContain('failpoint ingest.rows-written:51 reached: SIGKILL');
+    expect(killed.stderr).toContain('failpoint ingest.rows-written:11 reached: SIGKILL');
 
     const after = open(cliEnv.DATABASE_PATH);
     const kept = after.recordCount();
