@@ -6,11 +6,8 @@ import { createAthenaSource, type AthenaSource } from '../sources/athena/athena-
 import { AthenaActions } from '../sources/athena/actions.js';
 import { Enricher } from '../sources/athena/enrich.js';
 import { createCloudTrailSource, type CloudTrailSource } from '../sources/cloudtrail/lookup-client.js';
-import { QueueConsumer } from '../sources/sqs/queue-consumer.js';
-import { createSqsQueue } from '../sources/sqs/sqs-queue.js';
 import { Store } from '../store/store.js';
 import { PollHealth } from '../schedule/poll-health.js';
-import { PollLoop } from '../schedule/poll-loop.js';
 import { createLogger, type Logger } from '../util/logger.js';
 import type { Clock } from '../util/clock.js';
 import { isRefusal, permissionAdvice } from '../model/advice.js';
@@ -102,25 +99,6 @@ export function createRuntime(io: RuntimeContext, o: RuntimeOptions = {}): Runti
   return { config, logger, metrics, store, accounts, targets, cloudTrail, athena, enricher, actions, health, close: () => store.close() };
 }
 
-/** The poll loop of a runtime: every watched account × region (needs AWS regions configured: `needs: ['regions']`). */
-export function createPollLoop(rt: Runtime, io: Pick<RuntimeContext, 'clock'>): PollLoop {
-  return new PollLoop({
-    store: rt.store,
-    source: rt.cloudTrail!,
-    enricher: rt.enricher,
-    clock: io.clock,
-    logger: rt.logger,
-    metrics: rt.metrics,
-    targets: rt.targets,
-    intervalSeconds: rt.config.pollIntervalSeconds,
-    sweepMinutes: rt.config.sqs.queueUrl ? rt.config.sqs.sweepMinutes : undefined,
-    lookbackMinutes: rt.config.lookbackMinutes,
-    backfillHours: rt.config.backfillHours,
-    retentionDays: rt.config.retentionDays,
-    health: rt.health,
-  });
-}
-
 /**
  * What the operator should grant, from the bot's refused calls: those Athena refused this run,
  * and those CloudTrail gave back as the bot's own AccessDenied records since `sinceMs`.
@@ -133,18 +111,4 @@ export function operatorAdvice(rt: Pick<Runtime, 'store' | 'enricher'>, sinceMs:
   for (const r of rt.store.setApartSummary(sinceMs)) if (r.reason === 'bot' && isRefusal(r.errorCode)) echoed.set(r.eventName, (echoed.get(r.eventName) ?? 0) + r.count);
   for (const [op, n] of echoed) counts.set(op, Math.max(counts.get(op) ?? 0, n));
   return permissionAdvice([...counts].map(([operation, count]) => ({ operation, count })));
-}
-
-/** The EventBridge → SQS consumer of a runtime (SPEC §6), or undefined when SQS_QUEUE_URL is not set. */
-export function createQueueConsumer(rt: Runtime, io: RuntimeContext): QueueConsumer | undefined {
-  const queueUrl = rt.config.sqs.queueUrl;
-  if (!queueUrl) return undefined;
-  const intervalMs = rt.config.pollIntervalSeconds * 1000;
-  const queue = createSqsQueue({
-    queueUrl,
-    fallbackRegion: rt.config.regions[0] ?? 'us-east-1',
-    logger: rt.logger,
-    endpointOverridden: Boolean(io.env.AWS_ENDPOINT_URL_SQS || io.env.AWS_ENDPOINT_URL),
-  });
-  return new QueueConsumer({ queue, store: rt.store, clock: io.clock, logger: rt.logger, metrics: rt.metrics, unhealthyAfterMs: 3 * intervalMs, backlogEveryMs: intervalMs });
 }

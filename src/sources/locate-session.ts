@@ -4,7 +4,6 @@ import type { Clock } from '../util/clock.js';
 import { withDeadline } from '../util/deadline.js';
 import type { Logger } from '../util/logger.js';
 import type { Enricher } from './athena/enrich.js';
-import { findSessionInCloudTrail } from './cloudtrail/find-session.js';
 import type { CloudTrailSource } from './cloudtrail/lookup-client.js';
 import type { AwsTarget } from './accounts/targets.js';
 
@@ -37,6 +36,8 @@ export async function locateSession(d: LocateDeps, sessionId: string, signal?: A
   let searched: Located['searched'] = 'store';
   if (!known && d.cloudTrail) {
     try {
+      // Loaded only for a session the store lacks: with it come the record parsers.
+      const { findSessionInCloudTrail } = await import('./cloudtrail/find-session.js');
       known = await findSessionInCloudTrail(id, d.targets, { store: d.store, source: d.cloudTrail, clock: d.clock, logger: d.logger, metrics: d.metrics }, signal);
       searched = 'cloudtrail';
     } catch (err) {

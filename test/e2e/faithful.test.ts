@@ -10,7 +10,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { startAwsFake, type AwsFake } from '../fakes/aws-fake.js';
 import { tempDir, TestClock, useAwsFakeEnv } from '../support/harness.js';
 import { planWorkload, type Workload } from '../support/workload.js';
-import { createPollLoop, createRuntime, operatorAdvice, type Runtime } from '../../src/runtime/runtime.js';
+import { createRuntime, operatorAdvice, type Runtime } from '../../src/runtime/runtime.js';
+import { createPollLoop } from '../../src/runtime/watchers.js';
 import { learnBotIdentity } from '../../src/sources/aws-identity.js';
 import { confirmDigestDay } from '../../src/sources/athena/confirm-digest.js';
 import { buildDigestReport, digestJson } from '../../src/reports/digest-report.js';

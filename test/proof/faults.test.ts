@@ -24,7 +24,8 @@ import { captureLogger, tempDir, tempStore, TestClock, useAwsFakeEnv } from '../
 import { call, executor, fakeUuid, human, startCalculation, startSession, type CloudTrailRecord } from '../support/cloudtrail-records.js';
 import { freePort, SIGNING_SECRET, until } from '../support/slack-requests.js';
 import { runCli } from '../support/cli.js';
-import { createPollLoop, createRuntime } from '../../src/runtime/runtime.js';
+import { createRuntime } from '../../src/runtime/runtime.js';
+import { createPollLoop } from '../../src/runtime/watchers.js';
 import { readConfig } from '../../src/config/config.js';
 import { ingestFiles } from '../../src/ingest/ingest-files.js';
 import { buildSessionReport } from '../../src/reports/session-report.js';

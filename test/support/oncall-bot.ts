@@ -4,7 +4,8 @@ import { startSlackFake, type FakeMessage, type SlackFake } from '../fakes/slack
 import { fakeUuid, human, startCalculation, startSession } from './cloudtrail-records.js';
 import { tempDir, useAwsFakeEnv } from './harness.js';
 import { blockActionsBody, freePort, postInteraction, SIGNING_SECRET, until } from './slack-requests.js';
-import { createPollLoop, createRuntime, type Runtime } from '../../src/runtime/runtime.js';
+import { createRuntime, type Runtime } from '../../src/runtime/runtime.js';
+import { createPollLoop } from '../../src/runtime/watchers.js';
 import type { PollLoop } from '../../src/schedule/poll-loop.js';
 import { createApp, type SlackBot } from '../../src/slack/app.js';
 import { Outbox } from '../../src/store/outbox.js';

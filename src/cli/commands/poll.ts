@@ -3,7 +3,8 @@ import { UsageError } from '../../util/errors.js';
 import { plural } from '../../reports/document.js';
 import { operatorAdvice } from '../../runtime/runtime.js';
 import type { CliIO } from '../io.js';
-import { createPollLoop, createRuntime } from '../../runtime/runtime.js';
+import { createRuntime } from '../../runtime/runtime.js';
+import { createPollLoop } from '../../runtime/watchers.js';
 import type { PollFailure } from '../../schedule/poll-loop.js';
 
 /** `us-east-1` with one account; `111122223333 us-east-1` with AWS_ROLE_ARNS. */

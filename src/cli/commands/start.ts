@@ -6,7 +6,8 @@ import { UsageError } from '../../util/errors.js';
 import { learnBotIdentities } from '../../sources/aws-identity.js';
 import { confirmDigestDay } from '../../sources/athena/confirm-digest.js';
 import type { CliIO } from '../io.js';
-import { createPollLoop, createQueueConsumer, createRuntime } from '../../runtime/runtime.js';
+import { createRuntime } from '../../runtime/runtime.js';
+import { createPollLoop, createQueueConsumer } from '../../runtime/watchers.js';
 
 /**
  * `start`: the poller (a sweep beside the SQS consumer when SQS_QUEUE_URL is set), the Slack
