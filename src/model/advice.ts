@@ -2,6 +2,7 @@
  * Operator advice from the bot's own refused calls (SPEC §2): a missing permission is said once,
  * with what it costs, instead of showing up as failed calls nobody made.
  */
+import { formatCount } from '../util/number-format.js';
 
 /** What each Athena permission the bot uses buys; without it the answer comes from CloudTrail alone. */
 export const ATHENA_PERMISSIONS = {
@@ -35,7 +36,7 @@ export function permissionAdvice(refusals: readonly Refusal[]): string[] {
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([op, count]) => {
       const buys = (ATHENA_PERMISSIONS as Record<string, string>)[op];
-      const times = count === 1 ? 'once' : `${count.toLocaleString('en-US')} times`;
+      const times = count === 1 ? 'once' : `${formatCount(count)} times`;
       return `answers unconfirmed: grant athena:${op} (the bot was refused it ${times}${buys ? `; it gives ${buys}` : ''})`;
     });
 }

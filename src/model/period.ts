@@ -39,6 +39,10 @@ function hourFormat(timeZone: string): Intl.DateTimeFormat {
 
 /** Local wall-clock time of `t` as `HH` (or `HH:MM` off the hour) and the zone's short name. */
 function wallClock(t: number, timeZone: string): { time: string; zone: string } {
+  if (timeZone === 'UTC') {
+    const iso = new Date(t).toISOString();
+    return { time: iso.slice(14, 16) === '00' ? iso.slice(11, 13) : iso.slice(11, 16), zone: 'UTC' };
+  }
   const parts = hourFormat(timeZone).formatToParts(new Date(t));
   const get = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
   const minute = get('minute');

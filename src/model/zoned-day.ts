@@ -44,6 +44,8 @@ export function dayBounds(date: string, timeZone: string): { start: number; end:
 
 /** The calendar date (YYYY-MM-DD) of instant `t` in `timeZone`. */
 export function localDate(t: number, timeZone: string): string {
+  // UTC (the default) without Intl, whose first formatter costs a process ~10 ms.
+  if (timeZone === 'UTC') return new Date(t).toISOString().slice(0, 10);
   return dateFormat(timeZone).format(new Date(t));
 }
 

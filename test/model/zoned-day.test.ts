@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { dayBounds, isCalendarDate, localDate, previousDate } from '../../src/model/zoned-day.js';
+import { hourBuckets } from '../../src/model/period.js';
+import { formatTime } from '../../src/reports/document.js';
 
 const HOUR = 3_600_000;
 const iso = (s: string) => Date.parse(s);
@@ -136,5 +138,20 @@ describe('zones that change clocks at midnight', () => {
     expect(localDate(day.start, 'America/Santiago')).toBe('2026-09-06');
     expect(localDate(day.start - 1000, 'America/Santiago')).toBe('2026-09-05');
     expect(localDate(day.end - 1000, 'America/Santiago')).toBe('2026-09-06');
+  });
+});
+
+describe('UTC without Intl (the default zone, formatted by hand for start-up)', () => {
+  // Etc/UTC is the same zone reached through Intl: the fast paths must print exactly what it does.
+  const instant = fc.integer({ min: Date.UTC(2000, 0, 1), max: Date.UTC(2099, 11, 31) });
+  it('localDate, formatTime and the hour buckets match Intl for UTC', () => {
+    fc.assert(
+      fc.property(instant, (t) => {
+        expect(localDate(t, 'UTC')).toBe(localDate(t, 'Etc/UTC'));
+        expect(formatTime(t, 'UTC')).toBe(formatTime(t, 'Etc/UTC'));
+        const start = Math.floor(t / 3_600_000) * 3_600_000 + (t % 7) * 60_000;
+        expect(hourBuckets(start, start + 3 * 3_600_000, 'UTC').map((b) => b.label)).toEqual(hourBuckets(start, start + 3 * 3_600_000, 'Etc/UTC').map((b) => b.label));
+      }),
+    );
   });
 });
