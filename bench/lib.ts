@@ -297,3 +297,20 @@ export function bucketQuantile(buckets: Array<[number, number]>, q: number): num
   if (!total) return null;
   return buckets.find(([, n]) => n >= q * total)?.[0] ?? null;
 }
+
+/** Wall times of `node -e 0` run `runs` times the way the CLI is run (same spawn, same cwd). */
+export async function nodeStartMs(runs: number): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < runs; i++) out.push((await runPlain(process.execPath, ['-e', '0'], {})).wallMs);
+  return out;
+}
+
+/**
+ * Wall times of a CLI command that has nothing to do (`args` name something absent): what the
+ * command costs before its work, its modules loaded, its configuration read, its store opened.
+ */
+export async function cliStartMs(args: string[], env: Record<string, string | undefined>, runs: number): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < runs; i++) out.push((await runCliTimed(args, env)).wallMs);
+  return out;
+}
