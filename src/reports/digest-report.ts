@@ -186,13 +186,24 @@ function digestOfPeriod(
 
   for (const id of store.sessionsReadBetween(windowStart, end)) touched.add(id);
 
-  const sessions: SessionView[] = [];
-  for (const id of touched) {
+  // What lies outside the window, for every candidate at once: a few statements, not a few per session.
+  const ids = [...touched];
+  const outside = store.sessionEventsOutside(ids, windowStart, windowEnd);
+  const calcsOf = new Map<string, string[]>();
+  for (const id of ids) {
     const events = bySession.get(id) ?? [];
-    for (const extra of store.sessionEventsOutside(id, windowStart, windowEnd)) events.push(extra);
-    const calcs = events.filter((e) => e.eventName === 'StartCalculationExecution' && e.calculationId).map((e) => e.calculationId!);
-    for (const extra of store.calculationOnlyEventsOutside(calcs, windowStart, windowEnd)) events.push(extra);
-    const view = foldSession(id, events, enrichment, model, store.readsForSession(id, [...new Set(calcs)]));
+    for (const extra of outside.get(id) ?? []) events.push(extra);
+    bySession.set(id, events);
+    calcsOf.set(id, [...new Set(events.filter((e) => e.eventName === 'StartCalculationExecution' && e.calculationId).map((e) => e.calculationId!))]);
+  }
+  const calculationOnlyOutside = store.calculationOnlyEventsOutside([...calcsOf.values()].flat(), windowStart, windowEnd);
+  const reads = store.readsForSessions(calcsOf);
+
+  const sessions: SessionView[] = [];
+  for (const id of ids) {
+    const events = bySession.get(id)!;
+    for (const calc of calcsOf.get(id)!) for (const extra of calculationOnlyOutside.get(calc) ?? []) events.push(extra);
+    const view = foldSession(id, events, enrichment, model, reads.get(id)!);
     if (view) sessions.push(view);
   }
   const digest = buildDigest({

@@ -133,6 +133,26 @@ export function pushRecordValues(out: RecordValue[], e: NotebookEvent): void {
   );
 }
 
+/** Adds `n` reads (the last at `last`) to a summary; `calc` is '' for reads naming no calculation. */
+function addRead(summary: ReadSummary, calc: string, n: number, last: number): void {
+  summary.count += n;
+  if (!calc) return;
+  const c = summary.calculations[calc];
+  summary.calculations[calc] = c ? { count: c.count + n, lastAt: Math.max(c.lastAt, last) } : { count: n, lastAt: last };
+}
+
+/** Raw record rows as events, grouped by the value at `column` (a session or calculation id). */
+function groupEvents(rows: readonly RecordValue[][], column: number): Map<string, NotebookEvent[]> {
+  const out = new Map<string, NotebookEvent[]>();
+  for (const row of rows) {
+    const key = row[column] as string;
+    const list = out.get(key);
+    if (list) list.push(toEvent(row));
+    else out.set(key, [toEvent(row)]);
+  }
+  return out;
+}
+
 /**
  * A stored record as an event, from a row read with `.raw()` (values in RECORD_COLUMNS order):
  * the digest reads tens of thousands of rows, and values without an object per row cost a
@@ -194,13 +214,20 @@ export class Store {
          ON CONFLICT (session_id, calculation_id) DO UPDATE SET n = n + excluded.n, first_at = min(first_at, excluded.first_at), last_at = max(last_at, excluded.last_at)`,
       ),
       insertOwn: db.prepare(`INSERT OR IGNORE INTO own_calls (${RECORD_COLUMNS}, ingested_at, reason) VALUES (${placeholders}, ?)`),
-      readStatsOfSession: db.prepare(`SELECT calculation_id, n, last_at FROM read_stats WHERE session_id = ?`),
-      readStatsOfCalculation: db.prepare(`SELECT n, last_at FROM read_stats WHERE session_id = '' AND calculation_id = ?`),
+      readStatsOfSessions: db.prepare(`SELECT session_id, calculation_id, n, last_at FROM read_stats WHERE session_id IN (SELECT value FROM json_each(?))`),
+      readStatsOfCalculations: db.prepare(`SELECT session_id, calculation_id, n, last_at FROM read_stats WHERE session_id = '' AND calculation_id IN (SELECT value FROM json_each(?))`),
       readSessionsBetween: db.prepare(`SELECT DISTINCT session_id FROM read_stats WHERE last_at >= ? AND first_at < ? AND session_id != ''`),
       readSessionExists: db.prepare(`SELECT 1 FROM read_stats WHERE session_id = ? LIMIT 1`),
       bySession: db.prepare(`SELECT ${RECORD_COLUMNS} FROM records WHERE session_id = ? ORDER BY event_time, event_id`).raw(),
       notableBetween: db.prepare(`SELECT ${RECORD_COLUMNS} FROM records WHERE event_time >= ? AND event_time < ?`).raw(),
-      bySessionOutside: db.prepare(`SELECT ${RECORD_COLUMNS} FROM records WHERE session_id = ? AND (event_time < ? OR event_time >= ?)`).raw(),
+      sessionsOutside: db
+        .prepare(`SELECT ${RECORD_COLUMNS} FROM records WHERE session_id IN (SELECT value FROM json_each(?)) AND session_id IS NOT NULL AND (event_time < ? OR event_time >= ?)`)
+        .raw(),
+      calculationOnlyOutside: db
+        .prepare(
+          `SELECT ${RECORD_COLUMNS} FROM records WHERE calculation_id IN (SELECT value FROM json_each(?)) AND calculation_id IS NOT NULL AND session_id IS NULL AND (event_time < ? OR event_time >= ?)`,
+        )
+        .raw(),
       calcSession: db.prepare(
         `SELECT session_id FROM records WHERE calculation_id = ? AND event_name = 'StartCalculationExecution' AND session_id IS NOT NULL LIMIT 1`,
       ),
@@ -453,19 +480,29 @@ export class Store {
    * from reads that name only the calculation (a console's GetCalculationExecution).
    */
   readsForSession(sessionId: string, calculationIds: readonly string[]): ReadSummary {
-    const summary: ReadSummary = { count: 0, calculations: {} };
-    const add = (calc: string, n: number, last: number) => {
-      summary.count += n;
-      if (!calc) return;
-      const c = summary.calculations[calc];
-      summary.calculations[calc] = c ? { count: c.count + n, lastAt: Math.max(c.lastAt, last) } : { count: n, lastAt: last };
-    };
-    for (const r of this.stmts.readStatsOfSession.all(sessionId.toLowerCase()) as Array<{ calculation_id: string; n: number; last_at: number }>) add(r.calculation_id, r.n, r.last_at);
-    for (const calc of calculationIds) {
-      const r = this.stmts.readStatsOfCalculation.get(calc) as { n: number; last_at: number } | undefined;
-      if (r) add(calc, r.n, r.last_at);
+    return this.readsForSessions(new Map([[sessionId, calculationIds]])).get(sessionId)!;
+  }
+
+  /** `readsForSession` of many sessions (a digest's hundreds) in two statements, not one per session and calculation. */
+  readsForSessions(sessions: ReadonlyMap<string, readonly string[]>): Map<string, ReadSummary> {
+    const out = new Map<string, ReadSummary>();
+    const byStoredId = new Map<string, string>();
+    const sessionsOfCalculation = new Map<string, string[]>();
+    for (const [id, calcs] of sessions) {
+      out.set(id, { count: 0, calculations: {} });
+      byStoredId.set(id.toLowerCase(), id);
+      for (const calc of new Set(calcs)) {
+        const owners = sessionsOfCalculation.get(calc);
+        if (owners) owners.push(id);
+        else sessionsOfCalculation.set(calc, [id]);
+      }
     }
-    return summary;
+    type Stat = { session_id: string; calculation_id: string; n: number; last_at: number };
+    for (const r of this.stmts.readStatsOfSessions.all(JSON.stringify([...byStoredId.keys()])) as Stat[]) addRead(out.get(byStoredId.get(r.session_id)!)!, r.calculation_id, r.n, r.last_at);
+    for (const r of this.stmts.readStatsOfCalculations.all(JSON.stringify([...sessionsOfCalculation.keys()])) as Stat[]) {
+      for (const id of sessionsOfCalculation.get(r.calculation_id)!) addRead(out.get(id)!, r.calculation_id, r.n, r.last_at);
+    }
+    return out;
   }
 
   /** Everything the model folds for one session: its notable records and its reads, summarised. */
@@ -475,18 +512,14 @@ export class Store {
     return { events, reads: this.readsForSession(sessionId, [...new Set(calcs)]) };
   }
 
-  /** Calls naming only one of these calculations (a person's StopCalculationExecution), outside [startMs, endMs). */
-  calculationOnlyEventsOutside(calculationIds: readonly string[], startMs: number, endMs: number): NotebookEvent[] {
-    const out: NotebookEvent[] = [];
-    for (const id of calculationIds) {
-      for (const row of this.stmts.byCalculation.all(id) as RecordValue[][]) if ((row[1] as number) < startMs || (row[1] as number) >= endMs) out.push(toEvent(row));
-    }
-    return out;
+  /** Calls naming only one of these calculations (a person's StopCalculationExecution), outside [startMs, endMs), by calculation. */
+  calculationOnlyEventsOutside(calculationIds: readonly string[], startMs: number, endMs: number): Map<string, NotebookEvent[]> {
+    return groupEvents(this.stmts.calculationOnlyOutside.all(JSON.stringify(calculationIds), startMs, endMs) as RecordValue[][], 5);
   }
 
-  /** A session's records outside [startMs, endMs), whole. */
-  sessionEventsOutside(sessionId: string, startMs: number, endMs: number): NotebookEvent[] {
-    return (this.stmts.bySessionOutside.all(sessionId, startMs, endMs) as RecordValue[][]).map(toEvent);
+  /** These sessions' records outside [startMs, endMs), whole, by session. */
+  sessionEventsOutside(sessionIds: readonly string[], startMs: number, endMs: number): Map<string, NotebookEvent[]> {
+    return groupEvents(this.stmts.sessionsOutside.all(JSON.stringify(sessionIds), startMs, endMs) as RecordValue[][], 4);
   }
 
   /** The session a calculation belongs to, from its StartCalculationExecution record. */

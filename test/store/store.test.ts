@@ -205,8 +205,8 @@ describe('records', () => {
     );
     expect(s.eventsBetweenForDigest(T0, T0 + 2 * MINUTE).map((e) => e.sessionId)).toEqual([a, b]);
     expect(s.eventsBetweenForDigest(T0 + 1, T0 + 3 * MINUTE)).toHaveLength(2);
-    expect(s.sessionEventsOutside(a, T0, T0 + MINUTE)).toHaveLength(0);
-    expect(s.sessionEventsOutside(b, T0, T0 + MINUTE).map((e) => e.eventName)).toEqual(['StartSession']);
+    expect(s.sessionEventsOutside([a], T0, T0 + MINUTE).get(a)).toBeUndefined();
+    expect(s.sessionEventsOutside([a, b], T0, T0 + MINUTE).get(b)!.map((e) => e.eventName)).toEqual(['StartSession']);
   });
 
   it('reads the notable records whole for the digest, and no routine status poll', () => {
