@@ -1,9 +1,10 @@
 import type { Metrics } from '../../observability/metrics.js';
 import type { Outbox, OutboxFile, OutboxPost } from '../../store/outbox.js';
-import { HOUR, sleep } from '../../util/clock.js';
+import { HOUR } from '../../util/clock.js';
 import type { Logger } from '../../util/logger.js';
 import { failpoint } from '../../util/failpoints.js';
 import { describeSlackError, PERMANENT_SLACK_ERRORS, type WebClient } from '../slack-client.js';
+import { ChannelWorkers, type ChannelPacing } from './channel-workers.js';
 
 /** Pacing, Retry-After and Slack's own timestamps are real time, whatever clock the domain uses. */
 const realTime = { now: () => Date.now() };
@@ -30,13 +31,11 @@ function shareTsOf(file: SharedFile | undefined, channel: string): string | null
 /** Slack message metadata type that marks every post with its outbox key. */
 export const POST_METADATA_TYPE = 'athena_session_bot_post';
 
-export interface DeliveryOptions {
+export interface DeliveryOptions extends ChannelPacing {
   outbox: Outbox;
   web: WebClient;
   logger: Logger;
   metrics?: Metrics;
-  /** Spacing between posts to one channel (Slack: about one message per second). */
-  channelSpacingMs?: number;
   /** A post still failing with transient errors after this long is given up, loudly. */
   giveUpAfterMs?: number;
   /** Test hook: runs after Slack accepted a post and before it is recorded (the crash window). */
@@ -46,7 +45,6 @@ export interface DeliveryOptions {
    * file not (yet) in the thread is only taken as not shared once this long has passed.
    */
   shareSettleMs?: number;
-  wait?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
 /**
@@ -57,51 +55,22 @@ export interface DeliveryOptions {
  * posted again if it is not there. Nothing is dropped silently: a post that finally fails
  * is logged and counted.
  */
-export class DeliveryQueue {
-  private readonly workers = new Map<string, Promise<void>>();
-  private readonly lastPostAt = new Map<string, number>();
-  private readonly wakeups = new Set<() => void>();
-  private readonly stop = new AbortController();
-  private readonly spacing: number;
-  private readonly wait: (ms: number, signal?: AbortSignal) => Promise<void>;
-
+export class DeliveryQueue extends ChannelWorkers {
   constructor(private readonly o: DeliveryOptions) {
-    this.spacing = o.channelSpacingMs ?? 1100;
-    this.wait = o.wait ?? sleep;
-  }
-
-  /** Starts workers for every channel with pending posts (call after enqueueing). */
-  kick(): void {
-    if (this.stop.signal.aborted) return;
-    for (const w of this.wakeups) w();
-    for (const channel of this.o.outbox.channelsWithPending()) {
-      if (!this.workers.has(channel)) {
-        const run = this.work(channel).finally(() => this.workers.delete(channel));
-        this.workers.set(channel, run);
-      }
-    }
+    super(o);
   }
 
   /** Resolves when nothing is pending (or `keys` are all settled). */
-  async drain(keys?: readonly string[], timeoutMs = 120_000): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      this.kick();
-      const pending = keys ? keys.filter((k) => this.o.outbox.get(k)?.status === 'pending') : this.o.outbox.channelsWithPending();
-      if (pending.length === 0) return true;
-      if (Date.now() > deadline || this.stop.signal.aborted) return false;
-      await sleep(50);
-    }
+  drain(keys?: readonly string[], timeoutMs = 120_000): Promise<boolean> {
+    const { outbox } = this.o;
+    return this.drainUntil(() => (keys ? keys.every((k) => outbox.get(k)?.status !== 'pending') : outbox.channelsWithPending().length === 0), timeoutMs);
   }
 
-  /** Stops taking new work and waits for sends in flight to be recorded. */
-  async close(): Promise<void> {
-    this.stop.abort();
-    for (const w of this.wakeups) w();
-    await Promise.allSettled([...this.workers.values()]);
+  protected channelsWithPending(): string[] {
+    return this.o.outbox.channelsWithPending();
   }
 
-  private async work(channel: string): Promise<void> {
+  protected async work(channel: string): Promise<void> {
     const { outbox } = this.o;
     while (!this.stop.signal.aborted) {
       const head = outbox.nextPending(channel);
@@ -138,18 +107,6 @@ export class DeliveryQueue {
       post = parent;
     }
     return post;
-  }
-
-  private pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        this.wakeups.delete(done);
-        clearTimeout(timer);
-        resolve();
-      };
-      const timer = setTimeout(done, Math.min(ms, 60_000));
-      this.wakeups.add(done);
-    });
   }
 
   /** Returns false when nothing could be attempted (the parent is still pending, or stopping). */
@@ -268,13 +225,6 @@ export class DeliveryQueue {
     return true;
   }
 
-  /** About a second between posts to one channel (Slack's pace for messages). */
-  private async paceChannel(channel: string): Promise<void> {
-    const since = realTime.now() - (this.lastPostAt.get(channel) ?? 0);
-    if (since < this.spacing) await this.wait(this.spacing - since, this.stop.signal);
-    this.lastPostAt.set(channel, realTime.now());
-  }
-
   private async findInSlack(post: OutboxPost, threadTs: string | null, matches: (m: SlackMessageSeen) => boolean = (m) => this.carriesKey(m, post.key)): Promise<string | undefined> {
     const { web } = this.o;
     const oldest = String(Math.floor(post.createdAt / 1000) - 60);
@@ -304,7 +254,7 @@ export class DeliveryQueue {
     const now = clock.now();
     if (info.kind === 'rate-limited') {
       logger.warn({ key: post.key, channel: post.channel, retryAfterMs: info.retryAfterMs }, 'Slack rate limit: waiting Retry-After');
-      this.lastPostAt.set(post.channel, now + (info.retryAfterMs ?? 1000));
+      this.holdChannel(post.channel, now + (info.retryAfterMs ?? 1000));
       if (checking) outbox.markUncertain(post.key, 'ratelimited', now + (info.retryAfterMs ?? 1000), true);
       else outbox.markNotSent(post.key, 'ratelimited', now + (info.retryAfterMs ?? 1000));
       return;

@@ -1,24 +1,23 @@
 import type { Metrics } from '../../observability/metrics.js';
 import type { MessageUpdates, PendingUpdate } from '../../store/message-updates.js';
-import { HOUR, sleep } from '../../util/clock.js';
+import { HOUR } from '../../util/clock.js';
 import { failpoint } from '../../util/failpoints.js';
 import type { Logger } from '../../util/logger.js';
 import { describeSlackError, PERMANENT_SLACK_ERRORS, type WebClient } from '../slack-client.js';
+import { ChannelWorkers, type ChannelPacing } from './channel-workers.js';
 import { POST_METADATA_TYPE } from './delivery-queue.js';
 
 /** Errors chat.update answers that retrying cannot fix, besides those a post can get. */
 const PERMANENT_UPDATE_ERRORS = new Set([...PERMANENT_SLACK_ERRORS, 'message_not_found', 'cant_update_message', 'edit_window_closed']);
 
-export interface UpdateQueueOptions {
+/** `channelSpacingMs`: spacing between edits in one channel (Slack answers bursts with 429s). */
+export interface UpdateQueueOptions extends ChannelPacing {
   updates: MessageUpdates;
   web: WebClient;
   logger: Logger;
   metrics?: Metrics;
-  /** Spacing between edits in one channel (Slack answers bursts with 429s). */
-  channelSpacingMs?: number;
   /** An edit still failing with transient errors after this long is given up, loudly. */
   giveUpAfterMs?: number;
-  wait?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
 /**
@@ -28,17 +27,9 @@ export interface UpdateQueueOptions {
  * the message's ts); the edits of a message that could not be posted are dropped with it. Each
  * send carries the newest content recorded for the message, so a burst of changes costs one call.
  */
-export class UpdateQueue {
-  private readonly workers = new Map<string, Promise<void>>();
-  private readonly lastSentAt = new Map<string, number>();
-  private readonly wakeups = new Set<() => void>();
-  private readonly stop = new AbortController();
-  private readonly spacing: number;
-  private readonly wait: (ms: number, signal?: AbortSignal) => Promise<void>;
-
+export class UpdateQueue extends ChannelWorkers {
   constructor(private readonly o: UpdateQueueOptions) {
-    this.spacing = o.channelSpacingMs ?? 1100;
-    this.wait = o.wait ?? sleep;
+    super(o);
   }
 
   /** Records the newest content for a posted (or still pending) message; `kick()` sends it. */
@@ -46,37 +37,16 @@ export class UpdateQueue {
     this.o.updates.put(postKey, channel, payload, Date.now());
   }
 
-  /** Starts workers for every channel with edits waiting (call after recording edits, and after posts). */
-  kick(): void {
-    if (this.stop.signal.aborted) return;
-    for (const w of this.wakeups) w();
-    for (const channel of this.o.updates.channelsWithPending()) {
-      if (!this.workers.has(channel)) {
-        const run = this.work(channel).finally(() => this.workers.delete(channel));
-        this.workers.set(channel, run);
-      }
-    }
-  }
-
   /** Resolves true once no edit is waiting (false at the timeout). */
-  async drain(timeoutMs = 120_000): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      this.kick();
-      if (this.o.updates.channelsWithPending().length === 0) return true;
-      if (Date.now() > deadline || this.stop.signal.aborted) return false;
-      await sleep(50);
-    }
+  drain(timeoutMs = 120_000): Promise<boolean> {
+    return this.drainUntil(() => this.o.updates.channelsWithPending().length === 0, timeoutMs);
   }
 
-  /** Stops taking new work and waits for edits in flight to be recorded. */
-  async close(): Promise<void> {
-    this.stop.abort();
-    for (const w of this.wakeups) w();
-    await Promise.allSettled([...this.workers.values()]);
+  protected channelsWithPending(): string[] {
+    return this.o.updates.channelsWithPending();
   }
 
-  private async work(channel: string): Promise<void> {
+  protected async work(channel: string): Promise<void> {
     const { updates } = this.o;
     while (!this.stop.signal.aborted) {
       const next = updates.nextPending(channel);
@@ -95,18 +65,6 @@ export class UpdateQueue {
     }
   }
 
-  private pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        this.wakeups.delete(done);
-        clearTimeout(timer);
-        resolve();
-      };
-      const timer = setTimeout(done, Math.min(ms, 60_000));
-      this.wakeups.add(done);
-    });
-  }
-
   private async send(u: PendingUpdate): Promise<void> {
     const { updates, web, logger, metrics } = this.o;
     if (u.post.status !== 'posted' || !u.post.ts) {
@@ -115,10 +73,8 @@ export class UpdateQueue {
       updates.markFailed(u.postKey, `post ${u.post.status ?? 'gone'}`);
       return;
     }
-    const since = Date.now() - (this.lastSentAt.get(u.channel) ?? 0);
-    if (since < this.spacing) await this.wait(this.spacing - since, this.stop.signal);
+    await this.paceChannel(u.channel);
     if (this.stop.signal.aborted) return;
-    this.lastSentAt.set(u.channel, Date.now());
     try {
       await web.chat.update({
         channel: u.channel,
@@ -138,7 +94,7 @@ export class UpdateQueue {
       if (info.kind === 'rate-limited') {
         const retryAt = now + (info.retryAfterMs ?? 1000);
         logger.warn({ postKey: u.postKey, channel: u.channel, retryAfterMs: info.retryAfterMs }, 'Slack rate limit on chat.update: waiting Retry-After');
-        this.lastSentAt.set(u.channel, retryAt);
+        this.holdChannel(u.channel, retryAt);
         updates.markRetry(u.postKey, 'ratelimited', retryAt);
         return;
       }
